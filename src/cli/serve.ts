@@ -1,0 +1,60 @@
+/** `limitrate serve`: the gateway on its config, or on the embedded default. */
+import pc from "picocolors";
+import { embeddedConfig, EMBEDDED_RPM } from "../config/embedded.ts";
+import type { Config } from "../config/schema.ts";
+import { startGateway } from "../gateway/server.ts";
+import { startMockUpstream, type RunningMock } from "../mock/mock-upstream.ts";
+import { loadConfig, locateConfig } from "./config-source.ts";
+import { onShutdown } from "./shutdown.ts";
+
+export interface ServeCliOptions {
+  readonly config?: string;
+  readonly host?: string;
+  readonly port?: number;
+}
+
+export async function runServe(o: ServeCliOptions): Promise<void> {
+  const path = locateConfig(o.config);
+  let mock: RunningMock | null = null;
+  let config: Config;
+  if (path === null) {
+    // Realistic pace: a first token after 300 ms, then a chunk every 30 ms.
+    mock = startMockUpstream({ port: 0, latencyMs: 300, chunkDelayMs: 30 });
+    config = embeddedConfig(mock.url);
+  } else {
+    config = loadConfig(path);
+  }
+  let gw;
+  try {
+    gw = startGateway(config, { host: o.host, port: o.port });
+  } catch (e) {
+    await mock?.stop();
+    throw e;
+  }
+  process.stdout.write(banner(gw.url, config, path) + "\n");
+  onShutdown(async () => {
+    await gw.stop();
+    await mock?.stop();
+  });
+}
+
+function banner(url: string, config: Config, path: string | null): string {
+  const lines = [`${pc.bold("limitrate")} listening on ${pc.cyan(url)}  (OpenAI base URL: ${url}/v1)`];
+  if (path === null) {
+    lines.push(
+      `No config file found: running the embedded default, a built-in ${pc.bold("mock")} provider`,
+      `  models gpt-4o-mini, gpt-4o · spaced at ${EMBEDDED_RPM} rpm (one request every ${60 / EMBEDDED_RPM} s), so parallel requests queue.`,
+      `  Try:   curl ${url}/v1/chat/completions -H 'content-type: application/json' \\`,
+      `           -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'`,
+      `  Watch: curl ${url}/admin/stats`,
+      `For real providers, write ./limitrate.yaml (see config.example.yaml), check it with 'limitrate check'.`,
+    );
+  } else {
+    lines.push(`config ${path}`);
+    for (const p of config.providers) {
+      lines.push(`  ${pc.bold(p.name)} → ${p.base_url}  [${p.models.map((m) => m.name).join(", ")}]  ${p.rate_limit.mode}`);
+    }
+  }
+  lines.push(`Stats: ${url}/admin/stats · health: ${url}/admin/health · Ctrl-C stops.`);
+  return lines.join("\n");
+}

@@ -1,0 +1,79 @@
+// Limits in human units ("spaced: 1 request every 2.00 s (30 rpm)"), for
+// `limitrate check` and anything else that explains a policy to a person.
+import type { KeyPolicy, RateLimit } from "./schema.ts";
+
+/** 30000 → "30,000"; 0.5 → "0.5". */
+export function formatCount(n: number): string {
+  return n.toLocaleString("en-US", { maximumFractionDigits: 2 });
+}
+
+const seconds = (s: number): string => `${s.toFixed(2)} s`;
+
+/** How requests are paced (spaced/burst) or counted (window). */
+export function describePacing(rl: RateLimit): string {
+  const rpmInterval = rl.rpm === undefined ? undefined : 60 / rl.rpm;
+  switch (rl.mode) {
+    case "spaced": {
+      // The stricter of rpm and interval_seconds wins.
+      const interval = Math.max(rpmInterval ?? 0, rl.interval_seconds ?? 0);
+      if (interval === 0) return "spaced: unpaced (requests go out as they come)";
+      const both = rl.rpm !== undefined && rl.interval_seconds !== undefined ? ", stricter of rpm and interval" : "";
+      return `spaced: 1 request every ${seconds(interval)} (${formatCount(60 / interval)} rpm${both})`;
+    }
+    case "burst": {
+      const interval = Math.max(rpmInterval ?? 0, rl.interval_seconds ?? 0);
+      return `burst: capacity ${rl.capacity ?? "?"}, refills ${formatCount(60 / interval)} rpm (1 every ${seconds(interval)})`;
+    }
+    case "window":
+      return rl.rpm === undefined
+        ? "window: no per-minute request limit"
+        : `window: ${formatCount(rl.rpm)} requests per sliding minute`;
+  }
+}
+
+type Dimensions = Pick<RateLimit, "rpm" | "input_tpm" | "output_tpm" | "tpm" | "rpd" | "tpd">;
+
+const dimensionUnits: readonly [keyof Dimensions, string][] = [
+  ["rpm", "requests/min"],
+  ["input_tpm", "input tokens/min"],
+  ["output_tpm", "output tokens/min"],
+  ["tpm", "tokens/min"],
+  ["rpd", "requests/day"],
+  ["tpd", "tokens/day"],
+];
+
+/** "20 requests/min, 30,000 input tokens/min"; `skipRpm` when pacing already said it. */
+export function describeDimensions(d: Dimensions, skipRpm = false): string[] {
+  return dimensionUnits
+    .filter(([field]) => d[field] !== undefined && !(skipRpm && field === "rpm"))
+    .map(([field, unit]) => `${formatCount(d[field] ?? 0)} ${unit}`);
+}
+
+export function describeWait(maxWait: number | null): string {
+  return maxWait === null ? "wait forever" : `wait up to ${formatCount(maxWait)} s`;
+}
+
+/** Labelled lines that explain one RateLimit (provider or model): pacing, limits, queue, retry. */
+export function describeRateLimit(rl: RateLimit): [label: string, text: string][] {
+  const tokens = describeDimensions(rl, true);
+  const concurrent = rl.max_concurrent === null ? "unlimited in flight" : `at most ${rl.max_concurrent} in flight`;
+  const retry = rl.retry_upstream_429
+    ? `upstream 429/5xx retried up to ${rl.max_upstream_retries} times ` +
+      `(honouring Retry-After, else backoff from ${formatCount(rl.upstream_retry_backoff_seconds)} s, doubling)`
+    : "upstream 429 passed to the client";
+  return [
+    ["pacing", describePacing(rl)],
+    ...(tokens.length > 0 ? [["limits", tokens.join(", ")] as [string, string]] : []),
+    ["queue", `${describeWait(rl.max_wait_seconds)}${rl.max_wait_seconds === null ? "" : " (then 503)"}, ${concurrent}`],
+    ["retry", retry],
+  ];
+}
+
+/** One line for a client key's policy. */
+export function describeKeyPolicy(policy: KeyPolicy): string {
+  const limits = describeDimensions(policy);
+  const over =
+    policy.mode === "reject" ? "over limit: reject (429)" : `over limit: queue, ${describeWait(policy.max_wait_seconds)}`;
+  const models = policy.models === undefined ? "all models" : `models: ${policy.models.join(", ")}`;
+  return [limits.length > 0 ? limits.join(", ") : "no limits", over, models].join(" · ");
+}

@@ -1,0 +1,97 @@
+// The policy blocks: RateLimit (providers and models: shape outbound traffic)
+// and KeyPolicy (client keys: limit inbound traffic). They share the limit
+// dimensions so one limiter engine can serve both.
+import { z } from "zod";
+import { bool, intAtLeast, nonEmpty, nonNegative, positive, whenValid } from "./fields.ts";
+
+/** Limit dimensions shared by every policy; each is optional (absent = unlimited). */
+export const limitFields = {
+  /** requests per minute */
+  rpm: positive().optional(),
+  /** prompt tokens per minute */
+  input_tpm: positive().optional(),
+  /** completion tokens per minute */
+  output_tpm: positive().optional(),
+  /** prompt + completion tokens per minute */
+  tpm: positive().optional(),
+  /** requests per day */
+  rpd: positive().optional(),
+  /** prompt + completion tokens per day */
+  tpd: positive().optional(),
+};
+
+const windowDimensions = ["rpm", "rpd", "input_tpm", "output_tpm", "tpm", "tpd"] as const;
+
+/** seconds; null = wait forever */
+const maxWait = () => nonNegative().nullable().default(null);
+
+export const rateLimitModes = ["spaced", "burst", "window"] as const;
+
+export const rateLimitSchema = z
+  .strictObject({
+    /** spaced: one request every N s; burst: token bucket; window: sliding-minute counts */
+    mode: z.enum(rateLimitModes).default("spaced"),
+    ...limitFields,
+    /** seconds between requests (spaced) or per refilled slot (burst) */
+    interval_seconds: positive().optional(),
+    /** bucket size in requests (burst only) */
+    capacity: intAtLeast(1).optional(),
+    max_wait_seconds: maxWait(),
+    /** requests in flight at once; null = unlimited */
+    max_concurrent: intAtLeast(1).nullable().default(null),
+    retry_upstream_429: bool().default(true),
+    max_upstream_retries: intAtLeast(0).default(5),
+    /** seconds; first backoff when the upstream gives no Retry-After, doubled each retry */
+    upstream_retry_backoff_seconds: positive().default(1),
+  })
+  .superRefine(
+    (rl, ctx) => {
+      const problem = (field: string, message: string) =>
+        ctx.addIssue({ code: "custom", path: [field], message });
+      if (rl.capacity !== undefined && rl.mode !== "burst") {
+        problem("capacity", `only used with mode burst (mode is ${rl.mode})`);
+      }
+      if (rl.mode === "burst") {
+        if (rl.capacity === undefined) problem("capacity", "required for mode burst");
+        if (rl.rpm === undefined && rl.interval_seconds === undefined) {
+          problem("rpm", "mode burst needs rpm or interval_seconds (the refill rate)");
+        }
+      }
+      if (rl.mode === "window") {
+        if (rl.interval_seconds !== undefined) {
+          problem("interval_seconds", "only used with mode spaced or burst");
+        }
+        if (!windowDimensions.some((d) => rl[d] !== undefined)) {
+          problem("rpm", `mode window needs at least one of ${windowDimensions.join(", ")}`);
+        }
+      }
+    },
+    { when: whenValid("mode", "capacity", "interval_seconds", ...windowDimensions) },
+  );
+
+export const keyModes = ["reject", "queue"] as const;
+
+export const keyPolicySchema = z
+  .strictObject({
+    /** shown in stats, logs and error paths instead of the key itself */
+    name: nonEmpty().optional(),
+    ...limitFields,
+    /** over limit: reject (429) or queue until the key has budget */
+    mode: z.enum(keyModes).default("reject"),
+    max_wait_seconds: maxWait(),
+    /** models this key may use ("model" or "provider/model"); absent = all */
+    models: z.array(nonEmpty()).optional(),
+  })
+  .superRefine(
+    (key, ctx) => {
+      if (key.mode === "reject" && key.max_wait_seconds !== null) {
+        ctx.addIssue({ code: "custom", path: ["max_wait_seconds"], message: "only used with mode queue" });
+      }
+    },
+    { when: whenValid("mode", "max_wait_seconds") },
+  );
+
+export type RateLimitMode = (typeof rateLimitModes)[number];
+export type RateLimit = z.output<typeof rateLimitSchema>;
+export type KeyMode = (typeof keyModes)[number];
+export type KeyPolicy = z.output<typeof keyPolicySchema>;

@@ -1,0 +1,58 @@
+/**
+ * The gateway as a function: Request → Response, testable without a socket.
+ * Routes are listed in one table; every thrown error becomes an OpenAI-shaped
+ * answer in one place.
+ */
+import { errors } from "../errors.ts";
+import { health, models, requireAdmin, stats } from "./admin.ts";
+import { requireToken } from "./auth.ts";
+import { proxy } from "./proxy.ts";
+import { errorResponse } from "./respond.ts";
+import type { Runtime } from "./runtime.ts";
+
+type Handler = (rt: Runtime, req: Request, url: URL) => Response | Promise<Response>;
+
+const PROXIED = new Set(["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses"]);
+
+const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
+  "/v1/models": {
+    GET: (rt, req) => {
+      requireToken(req, rt.config.server.auth_token);
+      return models(rt);
+    },
+  },
+  "/admin/health": { GET: (rt) => health(rt) },
+  "/health": { GET: (rt) => health(rt) },
+  "/admin/stats": {
+    GET: (rt, req) => {
+      requireAdmin(rt, req);
+      return stats(rt);
+    },
+  },
+};
+
+for (const path of PROXIED) ROUTES[path] = { POST: (rt, req, url) => proxy(rt, req, url.pathname, url.search) };
+
+export type FetchHandler = (req: Request) => Promise<Response>;
+
+export function createApp(rt: Runtime): FetchHandler {
+  return async (req) => {
+    rt.active++;
+    try {
+      const url = new URL(req.url);
+      const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+      const methods = ROUTES[path];
+      if (!methods) throw errors.notFound(`Unknown path ${path}.`);
+      const handler = methods[req.method] ?? (req.method === "HEAD" ? methods.GET : undefined);
+      if (!handler) {
+        const allow = Object.keys(methods).join(", ");
+        return errorResponse(errors.methodNotAllowed(req.method, path), { allow });
+      }
+      return await handler(rt, req, url);
+    } catch (e) {
+      return errorResponse(e);
+    } finally {
+      rt.active--;
+    }
+  };
+}

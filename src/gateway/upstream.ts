@@ -1,0 +1,125 @@
+/**
+ * Sends one request to a provider: waits its turn in the provider's line,
+ * fetches with the provider's timeout, and absorbs an upstream 429/5xx or a
+ * dropped connection by retrying through the same line (Retry-After honoured,
+ * else exponential backoff with jitter). Nothing here has reached the client
+ * yet, so a retry is always safe.
+ */
+import { errors, ApiError } from "../errors.ts";
+import type { AcquireItem } from "../store/store.ts";
+import type { Permit } from "../limiter/dispatcher.ts";
+import type { ProviderRuntime } from "./runtime.ts";
+
+export interface UpstreamRequest {
+  /** Path after /v1, with the query string, e.g. "/chat/completions". */
+  readonly path: string;
+  readonly headers: Headers;
+  readonly body: Uint8Array<ArrayBuffer> | string;
+  readonly items: readonly AcquireItem[];
+  /** Aborts when the client goes away. */
+  readonly signal: AbortSignal;
+}
+
+export interface UpstreamResult {
+  readonly response: Response;
+  /** The line's permit (null for an unlimited provider): release it when the body ends. */
+  readonly permit: Permit | null;
+  /** Permits of attempts that were answered 429/5xx and retried, to settle as unused. */
+  readonly spent: readonly Permit[];
+  readonly waitedMs: number;
+}
+
+const MAX_BACKOFF_MS = 60_000;
+/** A Retry-After further out than this is not believed. */
+const MAX_RETRY_AFTER_MS = 10 * 60_000;
+
+export async function sendUpstream(p: ProviderRuntime, req: UpstreamRequest): Promise<UpstreamResult> {
+  const rl = p.config.rate_limit;
+  const maxRetries = rl.retry_upstream_429 ? rl.max_upstream_retries : 0;
+  const url = p.baseUrl + req.path;
+  const spent: Permit[] = [];
+  let waitedMs = 0;
+  for (let attempt = 0; ; attempt++) {
+    const permit = p.line ? await p.line.admit({ items: req.items, signal: req.signal, front: attempt > 0 }) : null;
+    waitedMs += permit?.waitedMs ?? 0;
+    const timeout = AbortSignal.timeout(p.timeoutMs);
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: "POST",
+        headers: req.headers,
+        body: req.body,
+        signal: AbortSignal.any([req.signal, timeout]),
+        redirect: "manual",
+      });
+    } catch (e) {
+      permit?.release();
+      if (req.signal.aborted) throw errors.clientClosed();
+      if (timeout.aborted) throw errors.gatewayTimeout(p.name, p.timeoutMs / 1000);
+      if (attempt < maxRetries) {
+        if (permit) spent.push(permit);
+        p.counters.retries++;
+        await sleep(backoffMs(rl.upstream_retry_backoff_seconds, attempt), req.signal);
+        continue;
+      }
+      throw errors.badGateway(p.name, describe(e));
+    }
+    const retryable = res.status === 429 || res.status >= 500;
+    if (res.status === 429) p.counters.upstream429++;
+    else if (res.status >= 500) p.counters.upstream5xx++;
+    if (retryable && attempt < maxRetries) {
+      const wait = retryAfterMs(res.headers) ?? backoffMs(rl.upstream_retry_backoff_seconds, attempt);
+      void res.body?.cancel().catch(() => {});
+      permit?.release();
+      if (permit) spent.push(permit);
+      p.counters.retries++;
+      await sleep(wait, req.signal);
+      continue;
+    }
+    return { response: res, permit, spent, waitedMs };
+  }
+}
+
+/** Retry-After as seconds or an HTTP date (and OpenAI's retry-after-ms); null if absent or absurd. */
+export function retryAfterMs(h: Headers, now = Date.now()): number | null {
+  const ms = h.get("retry-after-ms");
+  if (ms !== null && /^\d+(\.\d+)?$/.test(ms.trim())) return bounded(Number(ms));
+  const v = h.get("retry-after")?.trim();
+  if (!v) return null;
+  if (/^\d+(\.\d+)?$/.test(v)) return bounded(Number(v) * 1000);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? null : bounded(at - now);
+}
+
+function bounded(ms: number): number | null {
+  if (!Number.isFinite(ms) || ms > MAX_RETRY_AFTER_MS) return null;
+  return Math.max(0, ms);
+}
+
+/** base × 2^attempt, with "equal jitter" (half fixed, half random) so retries spread out. */
+export function backoffMs(baseSeconds: number, attempt: number, random = Math.random): number {
+  const full = Math.min(MAX_BACKOFF_MS, baseSeconds * 1000 * 2 ** attempt);
+  return full / 2 + random() * (full / 2);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(errors.clientClosed());
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(errors.clientClosed());
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function describe(e: unknown): string {
+  if (e instanceof ApiError) return e.message;
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code === "string") return code === "ConnectionRefused" ? "connection refused" : code;
+  return e instanceof Error ? e.message : "connection failed";
+}

@@ -1,0 +1,334 @@
+/**
+ * One waiting line per provider. Requests that cannot go at once wait here
+ * and are released at the cadence the store allows. The dispatcher claims a
+ * slot only for the head of the line, and only when that slot is near
+ * (`horizonMs`), so leaving the line, reordering it or changing a limit
+ * needs no undo: until its claim, a waiting request is plain data.
+ */
+import type { Clock } from "../clock.ts";
+import { ZERO_COST, type Cost, type Decision, type Ticket } from "../core/policy.ts";
+import { ApiError, errors } from "../errors.ts";
+import type { AcquireItem, Store } from "../store/store.ts";
+import { type QueueNode, WaitQueue } from "./wait-queue.ts";
+
+export interface DispatcherOptions {
+  readonly name: string;
+  readonly store: Store;
+  readonly clock: Clock;
+  /** null = wait as long as it takes. */
+  readonly maxWaitMs: number | null;
+  /** null = no cap on requests in flight upstream. */
+  readonly maxConcurrent: number | null;
+  /** How far ahead of its slot the head claims it, so timer jitter does not slow the cadence. */
+  readonly horizonMs?: number;
+}
+
+export interface AdmitRequest {
+  /** The limiters this request must fit, with its cost in each (first: the line's own). */
+  readonly items: readonly AcquireItem[];
+  readonly signal?: AbortSignal;
+  /** A retry keeps its place ahead of newcomers. */
+  readonly front?: boolean;
+}
+
+export interface Permit {
+  readonly items: readonly AcquireItem[];
+  readonly tickets: readonly Ticket[];
+  /** Time spent waiting in line, ms. */
+  readonly waitedMs: number;
+  /** Frees the concurrency slot; call once the upstream exchange has ended. Idempotent. */
+  release(): void;
+}
+
+interface Waiter extends QueueNode {
+  readonly items: readonly AcquireItem[];
+  readonly enqueuedAt: number;
+  readonly deadline: number | null;
+  readonly signal: AbortSignal | undefined;
+  phase: "queued" | "claimed" | "done";
+  resolve(p: Permit): void;
+  reject(e: Error): void;
+  timer: ReturnType<typeof setTimeout> | null;
+  tickets: readonly Ticket[] | null;
+  onAbort: (() => void) | null;
+}
+
+export interface DispatcherStats {
+  readonly queued: number;
+  /** Slots claimed, waiting for their send time. */
+  readonly claimed: number;
+  readonly inFlight: number;
+  readonly lastSendTime: number | null;
+  readonly sent: number;
+  readonly timedOut: number;
+  readonly cancelled: number;
+}
+
+const DEFAULT_HORIZON_MS = 20;
+
+export class Dispatcher {
+  private readonly queue = new WaitQueue<Waiter>();
+  private aheadCost: Cost = ZERO_COST;
+  private inFlight = 0;
+  /** Slot claimed, send time not yet reached. */
+  private readonly claimedSet = new Set<Waiter>();
+  private pumping = false;
+  private wake: ReturnType<typeof setTimeout> | null = null;
+  private closed = false;
+  private lastSend: number | null = null;
+  private counters = { sent: 0, timedOut: 0, cancelled: 0 };
+  private opts: DispatcherOptions;
+
+  constructor(opts: DispatcherOptions) {
+    this.opts = opts;
+  }
+
+  get name(): string {
+    return this.opts.name;
+  }
+
+  /** Waits for this request's turn. Rejects with an ApiError (503 queue timeout, shutdown) or on abort. */
+  admit(req: AdmitRequest): Promise<Permit> {
+    if (this.closed) return Promise.reject(errors.shuttingDown());
+    if (req.signal?.aborted) return Promise.reject(errors.clientClosed());
+    const now = this.opts.clock.now();
+    const { maxWaitMs } = this.opts;
+    return new Promise<Permit>((resolve, reject) => {
+      const w: Waiter = {
+        prev: null,
+        next: null,
+        queued: false,
+        items: req.items,
+        enqueuedAt: now,
+        deadline: maxWaitMs === null ? null : now + maxWaitMs,
+        signal: req.signal,
+        phase: "queued",
+        resolve,
+        reject,
+        timer: null,
+        tickets: null,
+        onAbort: null,
+      };
+      if (req.signal) {
+        w.onAbort = () => this.leave(w, errors.clientClosed(), "cancelled");
+        req.signal.addEventListener("abort", w.onAbort, { once: true });
+      }
+      const wasEmpty = this.queue.size === 0;
+      if (!wasEmpty && maxWaitMs !== null && !req.front) {
+        // Behind others: if the wait is knowable and too long, say so now.
+        void this.estimateAndEnqueue(w, maxWaitMs);
+        return;
+      }
+      this.enqueue(w, req.front === true);
+    });
+  }
+
+  private async estimateAndEnqueue(w: Waiter, maxWaitMs: number): Promise<void> {
+    const first = w.items[0];
+    const aheadCount = this.queue.size;
+    let wait = 0;
+    try {
+      if (first) wait = await this.opts.store.estimateWait(first.ref, this.aheadCost, aheadCount, first.cost);
+    } catch {
+      wait = 0; // estimate unavailable: let the line decide
+    }
+    if (w.phase === "done") return; // aborted meanwhile
+    if (wait > maxWaitMs) {
+      this.counters.timedOut++;
+      this.finish(w);
+      w.reject(errors.queueTimeout(this.name, wait, `${aheadCount} requests ahead, expected wait ${fmtS(wait)}`));
+      return;
+    }
+    this.enqueue(w, false);
+  }
+
+  private enqueue(w: Waiter, front: boolean): void {
+    const wasEmpty = this.queue.size === 0;
+    if (front) this.queue.unshift(w);
+    else this.queue.push(w);
+    this.aheadCost = add(this.aheadCost, w.items[0]?.cost ?? ZERO_COST, 1);
+    if (w.deadline !== null) {
+      const ms = Math.max(0, w.deadline - this.opts.clock.now());
+      w.timer = setTimeout(() => this.expire(w), ms);
+    }
+    // A newcomer behind a blocked head changes nothing until the head moves.
+    if (wasEmpty || front || this.wake === null) this.pump();
+  }
+
+  /** Deadline reached while still in line. */
+  private expire(w: Waiter): void {
+    if (w.phase !== "queued") return;
+    let position = 0;
+    for (const n of this.queue) {
+      if (n === w) break;
+      position++;
+    }
+    this.leave(w, errors.queueTimeout(this.name, this.opts.maxWaitMs ?? 0, `still ${position} requests ahead after the maximum wait`), "timedOut");
+  }
+
+  /** A waiter leaves before being sent: out of the line, slot given back, next one considered. */
+  private leave(w: Waiter, err: ApiError, why: "cancelled" | "timedOut"): void {
+    if (w.phase === "done") return;
+    const wasHead = this.queue.peek() === w;
+    if (w.phase === "claimed") this.unclaim(w);
+    this.counters[why]++;
+    this.finish(w);
+    w.reject(err);
+    if (wasHead || why === "cancelled") this.pump();
+  }
+
+  /** Returns a claimed slot that will not be used. */
+  private unclaim(w: Waiter): void {
+    this.claimedSet.delete(w);
+    this.inFlight--;
+    const tickets = w.tickets ?? [];
+    w.items.forEach((it, i) => {
+      const t = tickets[i];
+      if (t) void this.opts.store.giveBack(it.ref, t, it.cost).catch(() => {});
+    });
+  }
+
+  /** Takes a waiter out of every structure; it will not be touched again. */
+  private finish(w: Waiter): void {
+    if (w.queued) {
+      this.queue.remove(w);
+      this.aheadCost = add(this.aheadCost, w.items[0]?.cost ?? ZERO_COST, -1);
+    }
+    if (w.timer) clearTimeout(w.timer);
+    w.timer = null;
+    if (w.onAbort && w.signal) w.signal.removeEventListener("abort", w.onAbort);
+    w.onAbort = null;
+    w.phase = "done";
+  }
+
+  private pump(): void {
+    if (this.pumping || this.closed) return;
+    if (this.wake) {
+      clearTimeout(this.wake);
+      this.wake = null;
+    }
+    this.pumping = true;
+    void this.run().finally(() => {
+      this.pumping = false;
+    });
+  }
+
+  private async run(): Promise<void> {
+    const { store, clock, maxConcurrent } = this.opts;
+    const horizon = this.opts.horizonMs ?? DEFAULT_HORIZON_MS;
+    for (;;) {
+      const head = this.queue.peek();
+      if (!head || this.closed) return;
+      if (maxConcurrent !== null && this.inFlight >= maxConcurrent) return; // release() pumps again
+      let d: Decision;
+      try {
+        d = await store.acquire(head.items, horizon);
+      } catch (e) {
+        if (head.phase === "queued") {
+          this.finish(head);
+          head.reject(e instanceof ApiError ? e : errors.storeUnavailable());
+        }
+        continue;
+      }
+      if (head.phase !== "queued" || this.queue.peek() !== head) {
+        // It left (or was displaced) while the store was deciding: undo and look again.
+        if (d.allowed) d.tickets.forEach((t, i) => void store.giveBack(head.items[i]!.ref, t, head.items[i]!.cost).catch(() => {}));
+        continue;
+      }
+      if (!d.allowed) {
+        if (d.waitMs === Infinity) {
+          this.finish(head);
+          head.reject(errors.neverFits(this.name, d.never.flatMap((n) => n.names)));
+          continue;
+        }
+        const now = clock.now();
+        if (head.deadline !== null && now + d.waitMs > head.deadline) {
+          this.counters.timedOut++;
+          this.finish(head);
+          head.reject(errors.queueTimeout(this.name, d.waitMs, `next slot in ${fmtS(d.waitMs)}, over max_wait_seconds`));
+          continue;
+        }
+        const pacingOnly = d.blocked.every((b) => b.names.every((n) => n === "pacing"));
+        this.sleep(Math.max(1, pacingOnly ? d.waitMs - horizon : d.waitMs));
+        return;
+      }
+      this.queue.remove(head);
+      this.aheadCost = add(this.aheadCost, head.items[0]?.cost ?? ZERO_COST, -1);
+      head.tickets = d.tickets;
+      this.inFlight++;
+      if (d.delayMs >= 1) {
+        head.phase = "claimed";
+        this.claimedSet.add(head);
+        if (head.timer) clearTimeout(head.timer); // its slot is claimed: the deadline no longer applies
+        head.timer = setTimeout(() => {
+          this.claimedSet.delete(head);
+          this.grant(head);
+        }, d.delayMs);
+      } else {
+        this.grant(head);
+      }
+    }
+  }
+
+  private sleep(ms: number): void {
+    if (this.wake) clearTimeout(this.wake);
+    this.wake = setTimeout(() => {
+      this.wake = null;
+      this.pump();
+    }, ms);
+  }
+
+  private grant(w: Waiter): void {
+    const tickets = w.tickets ?? [];
+    const now = this.opts.clock.now();
+    this.finish(w);
+    this.lastSend = now;
+    this.counters.sent++;
+    let released = false;
+    w.resolve({
+      items: w.items,
+      tickets,
+      waitedMs: now - w.enqueuedAt,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.inFlight--;
+        if (this.queue.size > 0) this.pump();
+      },
+    });
+  }
+
+  stats(): DispatcherStats {
+    return {
+      queued: this.queue.size,
+      claimed: this.claimedSet.size,
+      inFlight: this.inFlight - this.claimedSet.size,
+      lastSendTime: this.lastSend,
+      ...this.counters,
+    };
+  }
+
+  /** Answers every waiting request 503 and refuses new ones (shutdown). */
+  close(): void {
+    this.closed = true;
+    if (this.wake) clearTimeout(this.wake);
+    this.wake = null;
+    for (const w of [...this.claimedSet, ...this.queue]) {
+      if (w.phase === "claimed") this.unclaim(w);
+      this.finish(w);
+      w.reject(errors.shuttingDown());
+    }
+  }
+}
+
+function add(a: Cost, b: Cost, sign: 1 | -1): Cost {
+  return {
+    requests: a.requests + sign * b.requests,
+    input_tokens: a.input_tokens + sign * b.input_tokens,
+    output_tokens: a.output_tokens + sign * b.output_tokens,
+  };
+}
+
+function fmtS(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}

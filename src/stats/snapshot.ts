@@ -1,0 +1,76 @@
+/**
+ * The one stats snapshot type, shared by /admin/stats, /admin/events, the
+ * TUI and /metrics. Field names of the providers/keys entries are a contract
+ * (DESIGN.md): add fields, never rename.
+ */
+export interface WindowUsage {
+  readonly limit: number;
+  readonly used: number;
+  readonly remaining: number;
+  readonly reset_seconds: number;
+}
+
+export interface ProviderSnapshot {
+  readonly provider: string;
+  readonly mode: string;
+  /** Seconds between paced requests (null: not paced). */
+  readonly interval_seconds: number | null;
+  /** Burst capacity (1 for spaced; null: not paced). */
+  readonly capacity: number | null;
+  /** Requests that could go at once right now. */
+  readonly tokens: number | null;
+  /** Requests waiting in line, not yet given a slot. */
+  readonly queued_ahead: number;
+  /** Everything waiting to be sent: in line plus slots claimed but not yet due. */
+  readonly waiting_in_acquire: number;
+  readonly in_flight: number;
+  /** Epoch seconds of the last request released to the upstream, or null. */
+  readonly last_send_time: number | null;
+  readonly next_slot_in_seconds: number | null;
+  readonly models: readonly string[];
+  readonly rpm: number | null;
+  readonly max_concurrent: number | null;
+  readonly max_wait_seconds: number | null;
+  readonly windows: Readonly<Record<string, WindowUsage>>;
+  readonly requests: number;
+  readonly sent: number;
+  readonly queue_timeouts: number;
+  readonly cancelled: number;
+  readonly upstream_429: number;
+  readonly upstream_5xx: number;
+  readonly retries: number;
+  readonly by_status: Readonly<Record<string, number>>;
+}
+
+export interface KeySnapshot {
+  /** The key's configured name, or "key:" + a short hash. Never the key. */
+  readonly key: string;
+  readonly windows: Readonly<Record<string, WindowUsage>>;
+  readonly requests: number;
+  readonly rejected: number;
+  readonly rejected_by: Readonly<Record<string, number>>;
+}
+
+export interface StoreSnapshot {
+  readonly kind: string;
+  readonly state: string;
+  readonly detail?: string;
+}
+
+export interface Totals {
+  readonly requests: number;
+  readonly queued: number;
+  readonly in_flight: number;
+  readonly sent: number;
+  readonly upstream_429: number;
+  readonly queue_timeouts: number;
+}
+
+export interface StatsSnapshot {
+  readonly uptime_seconds: number;
+  readonly time: number;
+  readonly store: StoreSnapshot;
+  readonly providers: readonly ProviderSnapshot[];
+  readonly keys: readonly KeySnapshot[];
+  readonly totals: Totals;
+}

@@ -1,0 +1,53 @@
+/**
+ * The Store holds all limiter state and makes each decision atomically: the
+ * memory store in one synchronous step, the Redis store (later) in one Lua
+ * script. Results carry relative times only (delayMs, waitMs, resetMs), so a
+ * store may keep its own clock (Redis TIME) without the caller caring.
+ *
+ * Kept async even in memory so both stores behave alike to their callers.
+ */
+import type { Cost, Decision, Policy, Ticket, WindowStatus } from "../core/policy.ts";
+
+/** One limiter: where its state lives, and the policy it enforces. */
+export interface LimiterRef {
+  /** Storage id, unique per limiter, e.g. "prov:openai" or "key:1a2b3c4d". */
+  readonly id: string;
+  readonly policy: Policy;
+}
+
+export interface AcquireItem {
+  readonly ref: LimiterRef;
+  readonly cost: Cost;
+}
+
+export interface PacingStatus {
+  /** Requests that could go at once now (burst tokens left). */
+  readonly available: number;
+  /** Milliseconds until the next request could go (0 = now). */
+  readonly nextSlotInMs: number;
+}
+
+export interface LimiterStatus {
+  readonly windows: readonly WindowStatus[];
+  readonly pacing: PacingStatus | null;
+}
+
+export interface StoreHealth {
+  readonly kind: string;
+  readonly state: "ok" | "degraded" | "down";
+  readonly detail?: string;
+}
+
+export interface Store {
+  /** All-or-nothing over the items; `horizonMs`: how far ahead a pacing slot may be claimed. */
+  acquire(items: readonly AcquireItem[], horizonMs: number): Promise<Decision>;
+  /** Corrects a charge by actual − reserved (per dimension). */
+  settle(ref: LimiterRef, ticket: Ticket, delta: Cost): Promise<void>;
+  /** Undoes a charge whose request was never sent (refund + pacing slot back). */
+  giveBack(ref: LimiterRef, ticket: Ticket, cost: Cost): Promise<void>;
+  /** Wait estimate for `cost` behind `ahead` (summed cost of `aheadCount` waiting requests). */
+  estimateWait(ref: LimiterRef, ahead: Cost, aheadCount: number, cost: Cost): Promise<number>;
+  status(ref: LimiterRef): Promise<LimiterStatus>;
+  health(): StoreHealth;
+  close(): Promise<void>;
+}
