@@ -17,18 +17,22 @@ export function levenshtein(a: string, b: string): number {
 // `max-wait-seconds` and `Max_Wait_Seconds` are the same mistake as a typo.
 const normalise = (key: string): string => key.toLowerCase().replaceAll("-", "_");
 
-/** The closest candidate within `maxDistance` edits, first listed on ties; undefined if none. */
+/**
+ * The closest candidate within `maxDistance` edits (first listed on ties),
+ * else one the input abbreviates (`interval` → `interval_seconds`); undefined if none.
+ */
 export function didYouMean(input: string, candidates: readonly string[], maxDistance = 2): string | undefined {
+  // Two edits turn any 2-letter key into most others; short keys get fewer.
+  const limit = Math.min(maxDistance, Math.max(1, Math.floor(input.length / 2)));
   let best: string | undefined;
-  let bestDistance = maxDistance + 1;
+  let bestDistance = limit + 1;
   for (const candidate of candidates) {
     const distance = levenshtein(normalise(input), normalise(candidate));
-    // A one-letter key is "close" to every short key; require some real overlap.
-    if (distance >= Math.max(input.length, candidate.length)) continue;
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
   }
-  return best;
+  if (best !== undefined || input.length < 3) return best;
+  return candidates.find((c) => normalise(c).startsWith(`${normalise(input)}_`));
 }

@@ -75,6 +75,11 @@ export const redisUrl = () =>
     error: "must be a redis:// or rediss:// URL",
   });
 
+/** Treats null and "" as absent, so `redis: ${REDIS_URL:-}` means "no Redis" when unset. */
+export function blankAsAbsent<T extends z.ZodType>(schema: T) {
+  return z.preprocess((v) => (v === null || v === "" ? undefined : v), schema);
+}
+
 /** An optional section: absent and null (a YAML key with nothing under it) both take the defaults. */
 export function section<T extends z.ZodType>(schema: T) {
   return z.preprocess((v) => (v === null ? undefined : v), schema);

@@ -44,13 +44,28 @@ export function findConfigFile(opts: FindOptions): string | null {
   return candidates.find(isFile) ?? null;
 }
 
-// yaml's own message ends with the offending source line, which may hold a
-// secret; keep only the description and the position.
+// yaml's messages quote the offending token and source line, either of which
+// may hold a secret: keep only the description and the position.
 function syntaxProblem(error: YAMLError): string {
-  const description = error.message.split(/ at line \d+, column \d+/)[0] ?? error.message;
+  const description = (error.message.split(/ at line \d+, column \d+/)[0] ?? error.message)
+    .replace(/: ".*"$/s, "")
+    .trim();
   const pos = error.linePos?.[0];
   const where = pos === undefined ? "YAML syntax" : `line ${pos.line}, column ${pos.col}`;
-  return `${where}: ${description.trim()}`;
+  return `${where}: ${description}`;
+}
+
+// One early mistake makes the parser report every later token; the first few locate it.
+const MAX_SYNTAX_PROBLEMS = 5;
+
+function syntaxProblems(errors: readonly YAMLError[], text: string): string[] {
+  const problems = errors.slice(0, MAX_SYNTAX_PROBLEMS).map(syntaxProblem);
+  if (errors.length > MAX_SYNTAX_PROBLEMS) problems.push(`... and ${errors.length - MAX_SYNTAX_PROBLEMS} more`);
+  // `{ key: ${VAR} }`: braces end a flow mapping, so the reference must be quoted there.
+  if (/(^|[^$])[{[][^\n]*\$\{/m.test(text)) {
+    problems.push('hint: inside { } or [ ], quote values that use variables: "${VAR}"');
+  }
+  return problems;
 }
 
 /** True when `path` lies at or under `prefix` (a formatted path). */
@@ -63,7 +78,7 @@ const problem = (path: string, message: string): string => (path === "" ? messag
 /** Parses and validates config text; throws ConfigError listing every problem. */
 export function parseConfig(text: string, env: Env, source = "<config>"): Config {
   const doc = parseDocument(text, { merge: true, prettyErrors: true });
-  if (doc.errors.length > 0) throw new ConfigError(source, doc.errors.map(syntaxProblem));
+  if (doc.errors.length > 0) throw new ConfigError(source, syntaxProblems(doc.errors, text));
   if (doc.contents === null) {
     throw new ConfigError(source, ["the file is empty; it needs at least a `providers:` list"]);
   }

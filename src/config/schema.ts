@@ -10,6 +10,7 @@ import {
   httpUrl,
   redisUrl,
   section,
+  blankAsAbsent,
   whenValid,
 } from "./fields.ts";
 import { keyPolicySchema, rateLimitSchema } from "./rate-limit-schema.ts";
@@ -41,7 +42,7 @@ export const storeFailureModes = ["local", "reject"] as const;
 const storeSchema = z
   .strictObject({
     /** standalone Redis; absent (and no cluster) = in-process store */
-    redis: redisUrl().optional(),
+    redis: blankAsAbsent(redisUrl().optional()),
     /** Redis Cluster seed nodes */
     redis_cluster: z.array(redisUrl()).min(1).optional(),
     /** prefix of every Redis key */

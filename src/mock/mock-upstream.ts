@@ -9,12 +9,12 @@
  * wait `latencyMs` → answer. Control routes live under /mock (outside /v1, so
  * they never clash with routed paths) and are not counted.
  */
-import { chatModels } from "./models.ts";
 import { planChat } from "./chat-completions.ts";
 import { type MockCounts, CountsRecorder } from "./counts.ts";
 import { planEmbeddings } from "./embeddings.ts";
 import { planCompletion } from "./legacy-completions.ts";
 import { MockError, errorResponse, jsonResponse } from "./mock-error.ts";
+import { buildModelList } from "./models.ts";
 import { OwnLimits } from "./own-limits.ts";
 import { type Planner, readJsonObject } from "./request-body.ts";
 import { planResponse } from "./responses-api.ts";
@@ -79,6 +79,15 @@ function pathOf(url: string): string {
   return end === -1 ? url.slice(start) : url.slice(start, end);
 }
 
+/** A malformed %-escape is just an unknown model name, not a server error. */
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 function methodNotAllowed(method: string, path: string, allow: string): MockError {
   return new MockError(405, `Method ${method} is not allowed on ${path}; use ${allow}.`, "invalid_request_error",
     "method_not_allowed", null, { allow });
@@ -104,7 +113,7 @@ export function createMockUpstream(opts: MockUpstreamOptions = {}): MockUpstream
   const expectedAuth = opts.apiKey === undefined ? null : `Bearer ${opts.apiKey}`;
   const limits = new OwnLimits({ rpm: opts.rpm, tpm: opts.tpm });
   const recorder = new CountsRecorder();
-  const modelList = chatModels(modelIds, Math.floor(now() / 1000));
+  const modelList = buildModelList(modelIds, Math.floor(now() / 1000));
   let seq = 0;
 
   function checkAuth(req: Request): void {
@@ -118,7 +127,8 @@ export function createMockUpstream(opts: MockUpstreamOptions = {}): MockUpstream
       if (req.method !== "GET") throw methodNotAllowed(req.method, path, "GET");
       checkAuth(req);
       if (path === "/v1/models") return jsonResponse(modelList);
-      const id = decodeURIComponent(path.slice("/v1/models/".length));
+      const raw = path.slice("/v1/models/".length);
+      const id = safeDecode(raw);
       const model = modelList.data.find((m) => m.id === id);
       if (!model) throw new MockError(404, `The model '${id}' does not exist`, "invalid_request_error", "model_not_found", "model");
       return jsonResponse(model);

@@ -12,7 +12,7 @@ export interface ModelList {
   data: ModelEntry[];
 }
 
-export function chatModels(ids: readonly string[], created: number): ModelList {
+export function buildModelList(ids: readonly string[], created: number): ModelList {
   return {
     object: "list",
     data: ids.map((id) => ({ id, object: "model", created, owned_by: "limitrate-mock" })),

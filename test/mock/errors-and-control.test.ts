@@ -126,6 +126,35 @@ describe("latency and concurrency", () => {
   });
 });
 
+describe("stream pacing", () => {
+  test("the first chunk waits latencyMs, the next ones chunkDelayMs each", async () => {
+    const m = startMockUpstream({ latencyMs: 60, chunkDelayMs: 15 });
+    try {
+      const started = performance.now();
+      const res = await fetch(`${m.url}/chat/completions`, {
+        method: "POST",
+        body: JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "pace" }], stream: true }),
+      });
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      const times: number[] = [];
+      let text = "";
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        times.push(performance.now() - started);
+        text += decoder.decode(value, { stream: true });
+      }
+      const frames = text.split("\n\n").filter(Boolean).length;
+      expect(times[0]!).toBeGreaterThanOrEqual(55);
+      expect(times.at(-1)!).toBeGreaterThanOrEqual(60 + 15 * (frames - 1) - 10);
+      expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
+    } finally {
+      await m.stop();
+    }
+  });
+});
+
 describe("clients that leave mid-stream", () => {
   const slowStream = { model: "gpt-4o", messages: [{ role: "user" as const, content: "go slowly" }], stream: true as const };
 

@@ -1,0 +1,111 @@
+// Dead, slow, failing and garbage upstreams: clear errors, retries through the line, nothing leaks.
+import { afterEach, expect, test } from "bun:test";
+import type { RunningGateway } from "../../src/gateway/server.ts";
+import { chat, gateway, post, provider } from "../helpers/gateway.ts";
+import { deadPort, okJson, scriptedUpstream, type ScriptedUpstream } from "../helpers/upstream.ts";
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!();
+});
+
+function setup(up: ScriptedUpstream | string, rate_limit: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): RunningGateway {
+  const base = typeof up === "string" ? up : up.url;
+  const gw = gateway({ providers: [provider("up", base, { rate_limit, ...extra })] });
+  cleanup.push(() => gw.stop());
+  if (typeof up !== "string") cleanup.push(() => up.stop());
+  return gw;
+}
+
+test("dead upstream → 502 without the provider key in the body", async () => {
+  const gw = setup(`http://127.0.0.1:${deadPort()}/v1`, { retry_upstream_429: false });
+  const res = await post(`${gw.url}/v1/chat/completions`, chat());
+  expect(res.status).toBe(502);
+  const text = await res.text();
+  expect(JSON.parse(text).error.code).toBe("upstream_unreachable");
+  expect(text).not.toContain("sk-test-up-secret");
+});
+
+test("slow upstream → 504 after timeout_seconds", async () => {
+  const up = scriptedUpstream(async () => {
+    await Bun.sleep(3000);
+    return okJson();
+  });
+  const gw = setup(up, {}, { timeout_seconds: 0.3 });
+  const t0 = performance.now();
+  const res = await post(`${gw.url}/v1/chat/completions`, chat());
+  expect(res.status).toBe(504);
+  expect((await res.json()).error.code).toBe("upstream_timeout");
+  expect(performance.now() - t0).toBeLessThan(2000);
+});
+
+test("upstream 429 with Retry-After is retried after that delay, then succeeds", async () => {
+  const up = scriptedUpstream((_req, _b, n) =>
+    n === 1
+      ? Response.json({ error: { message: "slow down", type: "requests", code: "rate_limit_exceeded" } }, { status: 429, headers: { "retry-after": "1" } })
+      : okJson(),
+  );
+  const gw = setup(up, { upstream_retry_backoff_seconds: 0.01 });
+  const res = await post(`${gw.url}/v1/chat/completions`, chat());
+  expect(res.status).toBe(200);
+  expect(up.requests).toHaveLength(2);
+  const gap = up.requests[1]!.at - up.requests[0]!.at;
+  expect(gap).toBeGreaterThanOrEqual(950);
+  const stats = await (await fetch(`${gw.url}/admin/stats`)).json();
+  expect(stats.providers[0].upstream_429).toBe(1);
+  expect(stats.providers[0].retries).toBe(1);
+});
+
+test("5xx and connection resets are retried with backoff; exhausted retries pass the upstream answer back", async () => {
+  const up = scriptedUpstream(() => new Response(JSON.stringify({ error: { message: "boom" } }), { status: 503, headers: { "x-upstream": "yes" } }));
+  const gw = setup(up, { max_upstream_retries: 2, upstream_retry_backoff_seconds: 0.01 });
+  const res = await post(`${gw.url}/v1/chat/completions`, chat());
+  expect(res.status).toBe(503);
+  expect(res.headers.get("x-upstream")).toBe("yes");
+  expect((await res.json()).error.message).toBe("boom");
+  expect(up.requests).toHaveLength(3);
+});
+
+test("retry disabled: the first 429 goes straight back", async () => {
+  const up = scriptedUpstream(() => new Response("{}", { status: 429 }));
+  const gw = setup(up, { retry_upstream_429: false });
+  const res = await post(`${gw.url}/v1/chat/completions`, chat());
+  expect(res.status).toBe(429);
+  expect(up.requests).toHaveLength(1);
+});
+
+test("upstream garbage is passed through, not turned into a gateway 5xx", async () => {
+  const up = scriptedUpstream(() => new Response("\u0000\u0001 not json", { status: 200, headers: { "content-type": "text/plain" } }));
+  const gw = setup(up);
+  const res = await post(`${gw.url}/v1/chat/completions`, chat());
+  expect(res.status).toBe(200);
+  expect(await res.text()).toBe("\u0000\u0001 not json");
+});
+
+test("headers: provider key replaces the client's, hop-by-hop stripped, others forwarded", async () => {
+  const up = scriptedUpstream(() => okJson());
+  const gw = setup(up, {}, { headers: { "x-extra": "from-config" } });
+  await post(`${gw.url}/v1/chat/completions?api-version=1`, chat(), {
+    authorization: "Bearer client-secret",
+    "x-custom": "kept",
+    "keep-alive": "timeout=5",
+    "x-limitrate-priority": "1",
+  });
+  const r = up.requests[0]!;
+  expect(r.path).toBe("/v1/chat/completions?api-version=1");
+  expect(r.headers.get("authorization")).toBe("Bearer sk-test-up-secret");
+  expect(r.headers.get("x-custom")).toBe("kept");
+  expect(r.headers.get("x-extra")).toBe("from-config");
+  expect(r.headers.get("keep-alive")).toBeNull();
+  expect(r.headers.get("x-limitrate-priority")).toBeNull();
+});
+
+test("the client's body bytes are forwarded as they are; provider/model is rewritten to the bare name", async () => {
+  const up = scriptedUpstream(() => okJson());
+  const gw = setup(up);
+  const raw = '{"model":"gpt-4o-mini",  "messages":[{"role":"user","content":"hi"}],"x_unknown":{"a":1}}';
+  await post(`${gw.url}/v1/chat/completions`, raw);
+  expect(up.requests[0]!.body).toBe(raw);
+  await post(`${gw.url}/v1/chat/completions`, chat("up/gpt-4o"));
+  expect(JSON.parse(up.requests[1]!.body).model).toBe("gpt-4o");
+});
