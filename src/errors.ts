@@ -9,6 +9,9 @@ export type ErrorType =
   | "permission_error"
   | "not_found_error"
   | "rate_limit_error"
+  /** OpenAI's 429 types: which kind of limit was hit. */
+  | "requests"
+  | "tokens"
   | "server_error"
   | "upstream_error"
   | "timeout_error";
@@ -80,11 +83,20 @@ export const errors = {
       `Provider '${provider}' is at its rate limit: ${why}. Retry after ${retryAfterSeconds(waitMs)} s.`,
       { status: 503, type: "rate_limit_error", code: "rate_limit_queue_timeout", retryAfterS: retryAfterSeconds(waitMs) },
     ),
+  /** A client key over its limit (reject mode). */
+  rateLimited: (message: string, kind: "requests" | "tokens", waitMs: number, headers: Record<string, string>) =>
+    new ApiError(message, {
+      status: 429,
+      type: kind,
+      code: "rate_limit_exceeded",
+      retryAfterS: retryAfterSeconds(waitMs),
+      headers,
+    }),
   /** The request alone is larger than a per-period limit: waiting would never help. */
-  neverFits: (who: string, dims: readonly string[]) =>
+  neverFits: (who: string, dims: readonly string[], headers?: Record<string, string>) =>
     new ApiError(
       `This request can never fit ${who}'s limit on ${dims.join(", ")}: it alone needs more than the whole limit allows per period. Reduce its size or max_tokens.`,
-      { status: 429, type: "rate_limit_error", code: "request_exceeds_limit" },
+      { status: 429, type: "rate_limit_error", code: "request_exceeds_limit", headers },
     ),
   storeUnavailable: () =>
     new ApiError("The rate-limit store is unavailable; retry shortly.", {

@@ -22,7 +22,8 @@ export function describePacing(rl: RateLimit): string {
     }
     case "burst": {
       const interval = Math.max(rpmInterval ?? 0, rl.interval_seconds ?? 0);
-      return `burst: capacity ${rl.capacity ?? "?"}, refills ${formatCount(60 / interval)} rpm (1 every ${seconds(interval)})`;
+      const refill = `${formatCount(60 / interval)} rpm (1 every ${seconds(interval)})`;
+      return `burst: capacity ${rl.capacity ?? "?"}, refills ${refill}`;
     }
     case "window":
       return rl.rpm === undefined
@@ -57,23 +58,25 @@ export function describeWait(maxWait: number | null): string {
 export function describeRateLimit(rl: RateLimit): [label: string, text: string][] {
   const tokens = describeDimensions(rl, true);
   const concurrent = rl.max_concurrent === null ? "unlimited in flight" : `at most ${rl.max_concurrent} in flight`;
+  const backoff = formatCount(rl.upstream_retry_backoff_seconds);
   const retry = rl.retry_upstream_429
     ? `upstream 429/5xx retried up to ${rl.max_upstream_retries} times ` +
-      `(honouring Retry-After, else backoff from ${formatCount(rl.upstream_retry_backoff_seconds)} s, doubling)`
-    : "upstream 429 passed to the client";
-  return [
-    ["pacing", describePacing(rl)],
-    ...(tokens.length > 0 ? [["limits", tokens.join(", ")] as [string, string]] : []),
-    ["queue", `${describeWait(rl.max_wait_seconds)}${rl.max_wait_seconds === null ? "" : " (then 503)"}, ${concurrent}`],
-    ["retry", retry],
-  ];
+      `(honouring Retry-After, else backoff from ${backoff} s, doubling)`
+    : "upstream 429/5xx passed to the client";
+  const giveUp = rl.max_wait_seconds === null ? "" : " (then 503)";
+  const lines: [string, string][] = [["pacing", describePacing(rl)]];
+  if (tokens.length > 0) lines.push(["limits", tokens.join(", ")]);
+  lines.push(["queue", `${describeWait(rl.max_wait_seconds)}${giveUp}, ${concurrent}`], ["retry", retry]);
+  return lines;
 }
 
 /** One line for a client key's policy. */
 export function describeKeyPolicy(policy: KeyPolicy): string {
   const limits = describeDimensions(policy);
   const over =
-    policy.mode === "reject" ? "over limit: reject (429)" : `over limit: queue, ${describeWait(policy.max_wait_seconds)}`;
+    policy.mode === "reject"
+      ? "over limit: reject (429)"
+      : `over limit: queue, ${describeWait(policy.max_wait_seconds)}`;
   const models = policy.models === undefined ? "all models" : `models: ${policy.models.join(", ")}`;
   return [limits.length > 0 ? limits.join(", ") : "no limits", over, models].join(" · ");
 }

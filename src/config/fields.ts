@@ -52,7 +52,9 @@ export const optionalSecret = () =>
   z
     .string()
     .nullish()
-    .transform((s) => (s === null || s === undefined || s === "" ? undefined : s));
+    .transform((s) => (s === null || s === undefined || s === "" ? undefined : s))
+    // the outer optional makes the inferred key optional (`auth_token?: string`)
+    .optional();
 
 function hasProtocol(value: string, protocols: readonly string[]): boolean {
   try {
@@ -75,9 +77,9 @@ export const redisUrl = () =>
     error: "must be a redis:// or rediss:// URL",
   });
 
-/** Treats null and "" as absent, so `redis: ${REDIS_URL:-}` means "no Redis" when unset. */
+/** Optional, with null and "" meaning absent, so `redis: ${REDIS_URL:-}` means "no Redis" when unset. */
 export function blankAsAbsent<T extends z.ZodType>(schema: T) {
-  return z.preprocess((v) => (v === null || v === "" ? undefined : v), schema);
+  return z.preprocess((v) => (v === null || v === "" ? undefined : v), schema.optional()).optional();
 }
 
 /** An optional section: absent and null (a YAML key with nothing under it) both take the defaults. */

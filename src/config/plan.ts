@@ -71,10 +71,11 @@ export function describePlan(config: Config, opts: PlanOptions = {}): string {
   const c = createColors(opts.color ?? false);
   const { server } = config;
   const tokenState = (t: string | undefined) => (t === undefined ? "not set (open)" : "set");
+  const auth = `client token ${tokenState(server.auth_token)}, admin token ${tokenState(server.admin_token)}`;
   const lines = [
     c.bold("server"),
     row(c, "  ", "listen", `http://${server.host}:${server.port}`),
-    row(c, "  ", "auth", `client token ${tokenState(server.auth_token)}, admin token ${tokenState(server.admin_token)}`),
+    row(c, "  ", "auth", auth),
     row(c, "  ", "body", `at most ${formatBytes(server.max_body_bytes)} per request`),
     row(
       c,

@@ -2,15 +2,15 @@
 // uses are inferred from it. Objects are strict: an unknown key is an error.
 import { z } from "zod";
 import {
+  blankAsAbsent,
+  httpUrl,
   intAtLeast,
   nonEmpty,
   optionalSecret,
   positive,
   positiveInt,
-  httpUrl,
   redisUrl,
   section,
-  blankAsAbsent,
   whenValid,
 } from "./fields.ts";
 import { keyPolicySchema, rateLimitSchema } from "./rate-limit-schema.ts";
@@ -42,7 +42,7 @@ export const storeFailureModes = ["local", "reject"] as const;
 const storeSchema = z
   .strictObject({
     /** standalone Redis; absent (and no cluster) = in-process store */
-    redis: blankAsAbsent(redisUrl().optional()),
+    redis: blankAsAbsent(redisUrl()),
     /** Redis Cluster seed nodes */
     redis_cluster: z.array(redisUrl()).min(1).optional(),
     /** prefix of every Redis key */
@@ -98,7 +98,10 @@ function flagDuplicates(
     if (name === undefined) return;
     const seen = first.get(name);
     if (seen === undefined) first.set(name, i);
-    else ctx.addIssue({ code: "custom", path: pathOf(i), message: `duplicate ${what} "${name}" (first used at ${where(seen)})` });
+    else {
+      const message = `duplicate ${what} "${name}" (first used at ${where(seen)})`;
+      ctx.addIssue({ code: "custom", path: pathOf(i), message });
+    }
   });
 }
 
@@ -142,24 +145,29 @@ const keysSchema = z
   .superRefine(
     (keys, ctx) => {
       const entries = Object.entries(keys);
-      flagDuplicates(entries.map(([, p]) => nameOf(p)), ctx, (i) => [entries[i]?.[0] ?? "", "name"], "key name", (i) => `keys[#${i}]`);
+      const pathOf = (i: number) => [entries[i]?.[0] ?? "", "name"];
+      flagDuplicates(entries.map(([, p]) => nameOf(p)), ctx, pathOf, "key name", (i) => `keys[#${i}]`);
     },
     { when: (payload) => typeof payload.value === "object" && payload.value !== null },
   );
 
+const providersSchema = z
+  .array(providerSchema)
+  .min(1)
+  .superRefine(
+    (providers, ctx) =>
+      flagDuplicates(providers.map(nameOf), ctx, (i) => [i, "name"], "provider name", (i) => `providers[${i}]`),
+    { when: isArray },
+  );
+
 const configShape = z.strictObject({
-    server: section(serverSchema.prefault({})),
-    store: section(storeSchema.prefault({})),
-    defaults: section(defaultsSchema.prefault({})),
-    /** client API key → its limits; absent = no per-key limits */
-    keys: section(keysSchema.optional()),
-    providers: z
-      .array(providerSchema)
-      .min(1)
-      .superRefine(
-        (providers, ctx) => flagDuplicates(providers.map(nameOf), ctx, (i) => [i, "name"], "provider name", (i) => `providers[${i}]`),
-        { when: isArray },
-      ),
+  server: section(serverSchema.prefault({})),
+  store: section(storeSchema.prefault({})),
+  defaults: section(defaultsSchema.prefault({})),
+  /** client API key → its limits; absent = no per-key limits */
+  keys: section(keysSchema.optional()).optional(),
+  /** a model served by several providers goes to the first listed */
+  providers: providersSchema,
 });
 
 export const configSchema = configShape.superRefine(checkKeyModels, { when: whenValid("keys", "providers") });

@@ -77,9 +77,17 @@ export interface ItemInput {
 }
 
 export type Decision =
-  | { readonly allowed: true; readonly delayMs: number; readonly tickets: readonly Ticket[] }
+  | {
+      readonly allowed: true;
+      readonly delayMs: number;
+      readonly tickets: readonly Ticket[];
+      /** Per item, its windows after this charge (for rate-limit headers). */
+      readonly status: readonly (readonly WindowStatus[])[];
+    }
   | {
       readonly allowed: false;
+      /** Per item, its windows as they stand (nothing charged). */
+      readonly status: readonly (readonly WindowStatus[])[];
       readonly waitMs: number;
       readonly blocked: readonly { item: number; names: readonly string[] }[];
       readonly never: readonly { item: number; names: readonly string[] }[];
@@ -147,9 +155,13 @@ export function decide(items: readonly ItemInput[], now: number, horizonMs: numb
     }
     slot = Math.max(slot, c.slot);
   }
-  if (blocked.length) return { allowed: false, waitMs: never.length ? Infinity : waitMs, blocked, never };
+  if (blocked.length) {
+    const st = items.map((it) => statusOf(it.state, it.policy, now));
+    return { allowed: false, waitMs: never.length ? Infinity : waitMs, blocked, never, status: st };
+  }
   const tickets = items.map((it) => commit(it.state, it.policy, it.cost, now));
-  return { allowed: true, delayMs: slot - now, tickets };
+  const st = items.map((it) => statusOf(it.state, it.policy, now));
+  return { allowed: true, delayMs: slot - now, tickets, status: st };
 }
 
 /**
@@ -179,9 +191,15 @@ export function negate(c: Cost): Cost {
 }
 
 export function status(state: LimiterState, policy: Policy, now: number): WindowStatus[] {
+  for (let i = 0; i < policy.windows.length; i++) win.advance(state.windows[i]!, policy.windows[i]!, now);
+  return statusOf(state, policy, now);
+}
+
+/** Status of windows already advanced to `now`. */
+function statusOf(state: LimiterState, policy: Policy, now: number): WindowStatus[] {
+  if (policy.windows.length === 0) return [];
   return policy.windows.map((w, i) => {
     const s = state.windows[i]!;
-    win.advance(s, w, now);
     return {
       name: w.name,
       dim: w.dim,

@@ -6,7 +6,7 @@
  * needs no undo: until its claim, a waiting request is plain data.
  */
 import type { Clock } from "../clock.ts";
-import { ZERO_COST, type Cost, type Decision, type Ticket } from "../core/policy.ts";
+import { ZERO_COST, type Cost, type Decision, type Ticket, type WindowStatus } from "../core/policy.ts";
 import { ApiError, errors } from "../errors.ts";
 import type { AcquireItem, Store } from "../store/store.ts";
 import { type QueueNode, WaitQueue } from "./wait-queue.ts";
@@ -34,6 +34,8 @@ export interface AdmitRequest {
 export interface Permit {
   readonly items: readonly AcquireItem[];
   readonly tickets: readonly Ticket[];
+  /** Per item, its windows after this charge. */
+  readonly status: readonly (readonly WindowStatus[])[];
   /** Time spent waiting in line, ms. */
   readonly waitedMs: number;
   /** Frees the concurrency slot; call once the upstream exchange has ended. Idempotent. */
@@ -50,6 +52,7 @@ interface Waiter extends QueueNode {
   reject(e: Error): void;
   timer: ReturnType<typeof setTimeout> | null;
   tickets: readonly Ticket[] | null;
+  status: readonly (readonly WindowStatus[])[];
   onAbort: (() => void) | null;
 }
 
@@ -107,6 +110,7 @@ export class Dispatcher {
         reject,
         timer: null,
         tickets: null,
+        status: [],
         onAbort: null,
       };
       if (req.signal) {
@@ -255,6 +259,7 @@ export class Dispatcher {
       this.queue.remove(head);
       this.aheadCost = add(this.aheadCost, head.items[0]?.cost ?? ZERO_COST, -1);
       head.tickets = d.tickets;
+      head.status = d.status;
       this.inFlight++;
       if (d.delayMs >= 1) {
         head.phase = "claimed";
@@ -288,6 +293,7 @@ export class Dispatcher {
     w.resolve({
       items: w.items,
       tickets,
+      status: w.status,
       waitedMs: now - w.enqueuedAt,
       release: () => {
         if (released) return;

@@ -94,6 +94,18 @@ describe("document-level errors", () => {
     expect(message).not.toContain("sk-secret-in-a-broken-line");
   });
 
+  test("tokens quoted by the YAML parser are dropped from its messages", () => {
+    const message = errorMessageOf("server: { port: 1 }\n}\nsk-secret-token-xyz: 1\n");
+    expect(message).toContain("line 3, column 1: Unexpected scalar token in YAML stream");
+    expect(message).not.toContain("sk-secret-token-xyz");
+  });
+
+  test("a cascade of syntax errors is cut to the first few", () => {
+    const problems = problemsOf("a: [1,\n}\n}\n}\n}\n}\n}\n}\n");
+    expect(problems.length).toBe(6);
+    expect(problems.at(-1)).toMatch(/^\.\.\. and \d+ more$/);
+  });
+
   test("duplicate keys in one mapping are a syntax error with their position", () => {
     const problems = problemsOf(`server:\n  port: 1\n  port: 2\n${PROVIDER}`);
     expect(problems).toEqual(["line 3, column 3: Map keys must be unique"]);

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { type RunningMock, startMockUpstream } from "../../src/mock/mock-upstream.ts";
-import { formatDuration } from "../../src/mock/own-limits.ts";
+import { formatDuration } from "../../src/duration.ts";
 
 const T0 = 1_700_000_000_000;
 let clock = T0;
