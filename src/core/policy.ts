@@ -235,6 +235,7 @@ export function estimateWait(
     const w = policy.windows[i]!;
     const s = state.windows[i]!;
     win.advance(s, w, now);
+    if (costOf(cost, w.dim) > w.limit) return Infinity; // never fits, however short the line
     const c = costOf(total, w.dim);
     if (c <= 0) continue;
     // Beyond one window's worth, each further limit's worth takes one more window.

@@ -6,7 +6,7 @@
  * needs no undo: until its claim, a waiting request is plain data.
  */
 import type { Clock } from "../clock.ts";
-import { ZERO_COST, type Cost, type Decision, type Ticket, type WindowStatus } from "../core/policy.ts";
+import { ZERO_COST, costOf, type Cost, type Decision, type Ticket, type WindowStatus } from "../core/policy.ts";
 import { ApiError, errors } from "../errors.ts";
 import type { AcquireItem, Store } from "../store/store.ts";
 import { type QueueNode, WaitQueue } from "./wait-queue.ts";
@@ -137,6 +137,18 @@ export class Dispatcher {
       wait = 0; // estimate unavailable: let the line decide
     }
     if (w.phase === "done") return; // aborted meanwhile
+    if (this.closed) {
+      // Closed while estimating: close() could not see this waiter.
+      this.finish(w);
+      w.reject(errors.shuttingDown());
+      return;
+    }
+    if (wait === Infinity && first) {
+      // Larger than a whole window: a 429 now, as at the head, not a 503 with Retry-After: Infinity.
+      this.finish(w);
+      w.reject(errors.neverFits(this.name, first.ref.policy.windows.filter((x) => costOf(first.cost, x.dim) > x.limit).map((x) => x.name)));
+      return;
+    }
     if (wait > maxWaitMs) {
       this.counters.timedOut++;
       this.finish(w);
@@ -212,9 +224,19 @@ export class Dispatcher {
       this.wake = null;
     }
     this.pumping = true;
-    void this.run().finally(() => {
+    void this.run().catch((e: unknown) => {
       this.pumping = false;
+      throw e;
     });
+  }
+
+  /**
+   * Ends a run. The flag must drop in the same step as the run's last look at
+   * the line: dropped a microtask later (a `.finally` on the run's promise), a
+   * waiter enqueued in between would pump into a still-set flag and never be served.
+   */
+  private idle(): void {
+    this.pumping = false;
   }
 
   private async run(): Promise<void> {
@@ -222,8 +244,8 @@ export class Dispatcher {
     const horizon = this.opts.horizonMs ?? DEFAULT_HORIZON_MS;
     for (;;) {
       const head = this.queue.peek();
-      if (!head || this.closed) return;
-      if (maxConcurrent !== null && this.inFlight >= maxConcurrent) return; // release() pumps again
+      if (!head || this.closed) return this.idle();
+      if (maxConcurrent !== null && this.inFlight >= maxConcurrent) return this.idle(); // release() pumps again
       let d: Decision;
       try {
         d = await store.acquire(head.items, horizon);
@@ -252,9 +274,9 @@ export class Dispatcher {
           head.reject(errors.queueTimeout(this.name, d.waitMs, `next slot in ${fmtS(d.waitMs)}, over max_wait_seconds`));
           continue;
         }
-        const pacingOnly = d.blocked.every((b) => b.names.every((n) => n === "pacing"));
-        this.sleep(Math.max(1, pacingOnly ? d.waitMs - horizon : d.waitMs));
-        return;
+        // waitMs already ends when the slot comes within the horizon (policy.check).
+        this.sleep(Math.max(1, d.waitMs));
+        return this.idle();
       }
       this.queue.remove(head);
       this.aheadCost = add(this.aheadCost, head.items[0]?.cost ?? ZERO_COST, -1);
