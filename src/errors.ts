@@ -24,6 +24,8 @@ export interface ApiErrorInit {
   /** Seconds; sent as Retry-After. */
   readonly retryAfterS?: number;
   readonly headers?: Record<string, string>;
+  /** The request reached the upstream before failing (its budget stays spent). */
+  readonly wasSent?: boolean;
 }
 
 export class ApiError extends Error {
@@ -33,6 +35,8 @@ export class ApiError extends Error {
   readonly param: string | null;
   readonly retryAfterS: number | undefined;
   readonly headers: Record<string, string> | undefined;
+  readonly wasSent: boolean;
+  private readonly init: ApiErrorInit;
 
   constructor(message: string, init: ApiErrorInit) {
     super(message);
@@ -43,6 +47,13 @@ export class ApiError extends Error {
     this.param = init.param ?? null;
     this.retryAfterS = init.retryAfterS;
     this.headers = init.headers;
+    this.wasSent = init.wasSent ?? false;
+    this.init = init;
+  }
+
+  /** The same error with more response headers (e.g. the key's rate-limit headers). */
+  withHeaders(headers: Record<string, string>): ApiError {
+    return new ApiError(this.message, { ...this.init, headers: { ...headers, ...this.headers } });
   }
 }
 
@@ -78,9 +89,9 @@ export const errors = {
       type: "invalid_request_error",
       code: "request_too_large",
     }),
-  queueTimeout: (provider: string, waitMs: number, why: string) =>
+  queueTimeout: (subject: string, waitMs: number, why: string) =>
     new ApiError(
-      `Provider '${provider}' is at its rate limit: ${why}. Retry after ${retryAfterSeconds(waitMs)} s.`,
+      `The rate limit of ${subject} is reached: ${why}. Retry after ${retryAfterSeconds(waitMs)} s.`,
       { status: 503, type: "rate_limit_error", code: "rate_limit_queue_timeout", retryAfterS: retryAfterSeconds(waitMs) },
     ),
   /** A client key over its limit (reject mode). */
@@ -93,9 +104,9 @@ export const errors = {
       headers,
     }),
   /** The request alone is larger than a per-period limit: waiting would never help. */
-  neverFits: (who: string, dims: readonly string[], headers?: Record<string, string>) =>
+  neverFits: (subject: string, dims: readonly string[], headers?: Record<string, string>) =>
     new ApiError(
-      `This request can never fit ${who}'s limit on ${dims.join(", ")}: it alone needs more than the whole limit allows per period. Reduce its size or max_tokens.`,
+      `This request can never be admitted: it alone needs more than the whole ${dims.join(", ")} limit of ${subject} allows per period. Reduce its size or max_tokens.`,
       { status: 429, type: "rate_limit_error", code: "request_exceeds_limit", headers },
     ),
   storeUnavailable: () =>
@@ -112,17 +123,19 @@ export const errors = {
       code: "shutting_down",
       retryAfterS: 1,
     }),
-  badGateway: (provider: string, detail: string) =>
+  badGateway: (provider: string, detail: string, wasSent: boolean) =>
     new ApiError(`Upstream provider '${provider}' is unreachable: ${detail}`, {
       status: 502,
       type: "upstream_error",
       code: "upstream_unreachable",
+      wasSent,
     }),
   gatewayTimeout: (provider: string, seconds: number) =>
     new ApiError(`Upstream provider '${provider}' did not answer within ${seconds} s.`, {
       status: 504,
       type: "timeout_error",
       code: "upstream_timeout",
+      wasSent: true,
     }),
   /** The client went away; nobody reads this answer, but it ends the request cleanly. */
   clientClosed: () => new ApiError("Client closed the request.", { status: 499, type: "invalid_request_error", code: "client_closed" }),

@@ -9,7 +9,7 @@ import { ConfigError } from "../config/errors.ts";
 import { PortInUseError } from "../gateway/server.ts";
 import { runCheck } from "./check.ts";
 import { runMockUpstream } from "./mock-upstream.ts";
-import { runServe } from "./serve.ts";
+import { runServe, UsageError } from "./serve.ts";
 
 export function intArg(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -39,7 +39,9 @@ export function buildProgram(): Command {
     .option("-c, --config <file>", "config file (else $LIMITRATE_CONFIG, ./limitrate.yaml, ./config.yaml, ~/.config/limitrate/config.yaml)")
     .option("--host <host>", "address to bind (default from config: 127.0.0.1)")
     .option("--port <port>", "port to listen on (default from config: 8080)", intArg(0, 65535))
-    .action(async (o: { config?: string; host?: string; port?: number }) => {
+    .option("--redis <url>", "share limits through this Redis (overrides store.redis)")
+    .option("--instances <n>", "start N nodes on consecutive ports sharing the Redis store", intArg(1, 64))
+    .action(async (o: { config?: string; host?: string; port?: number; redis?: string; instances?: number }) => {
       await runServe(o);
     });
 
@@ -70,7 +72,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     await buildProgram().parseAsync([...argv]);
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof PortInUseError) {
+    if (e instanceof ConfigError || e instanceof PortInUseError || e instanceof UsageError) {
       process.stderr.write(`limitrate: ${e.message}\n`);
       process.exit(1);
     }

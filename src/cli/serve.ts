@@ -2,7 +2,10 @@
 import pc from "picocolors";
 import { embeddedConfig, EMBEDDED_RPM } from "../config/embedded.ts";
 import type { Config } from "../config/schema.ts";
+import { systemClock } from "../clock.ts";
 import { startGateway } from "../gateway/server.ts";
+import { createStore } from "../store/create-store.ts";
+import { runInstances } from "./instances.ts";
 import { startMockUpstream, type RunningMock } from "../mock/mock-upstream.ts";
 import { loadConfig, locateConfig } from "./config-source.ts";
 import { onShutdown } from "./shutdown.ts";
@@ -11,10 +14,13 @@ export interface ServeCliOptions {
   readonly config?: string;
   readonly host?: string;
   readonly port?: number;
+  readonly redis?: string;
+  readonly instances?: number;
 }
 
 export async function runServe(o: ServeCliOptions): Promise<void> {
   const path = locateConfig(o.config);
+  if (o.instances !== undefined && o.instances > 1) return serveInstances(o, path);
   let mock: RunningMock | null = null;
   let config: Config;
   if (path === null) {
@@ -26,7 +32,8 @@ export async function runServe(o: ServeCliOptions): Promise<void> {
   }
   let gw;
   try {
-    gw = startGateway(config, { host: o.host, port: o.port });
+    const store = createStore(config.store, systemClock, { redisUrl: o.redis });
+    gw = startGateway(config, { host: o.host, port: o.port, store });
   } catch (e) {
     await mock?.stop();
     throw e;
@@ -37,6 +44,26 @@ export async function runServe(o: ServeCliOptions): Promise<void> {
     await mock?.stop();
   });
 }
+
+/** N nodes on consecutive ports; they must share a Redis store, or each would keep its own budget. */
+async function serveInstances(o: ServeCliOptions, path: string | null): Promise<void> {
+  const store = path === null ? null : loadConfig(path).store;
+  const shared = o.redis ?? store?.redis ?? store?.redis_cluster;
+  if (!shared) {
+    throw new UsageError(
+      "--instances needs a Redis store so the nodes share one budget: pass --redis redis://127.0.0.1:6379 or set store.redis / store.redis_cluster in the config.",
+    );
+  }
+  const nodeArgs: string[] = [];
+  if (path !== null) nodeArgs.push("-c", path);
+  if (o.host !== undefined) nodeArgs.push("--host", o.host);
+  if (o.redis !== undefined) nodeArgs.push("--redis", o.redis);
+  const basePort = o.port ?? (path === null ? 8080 : loadConfig(path).server.port);
+  await runInstances({ count: o.instances!, basePort, nodeArgs });
+}
+
+/** A mistake in how the command was called: printed plainly, exit 1. */
+export class UsageError extends Error {}
 
 function banner(url: string, config: Config, path: string | null): string {
   const lines = [`${pc.bold("limitrate")} listening on ${pc.cyan(url)}  (OpenAI base URL: ${url}/v1)`];

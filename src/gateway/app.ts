@@ -5,7 +5,10 @@
  */
 import { errors } from "../errors.ts";
 import { health, models, requireAdmin, stats } from "./admin.ts";
+import { renderPrometheus } from "../stats/prometheus.ts";
+import { collectSnapshot } from "../stats/collect.ts";
 import { requireToken } from "./auth.ts";
+import { events } from "./events.ts";
 import { proxy } from "./proxy.ts";
 import { errorResponse } from "./respond.ts";
 import type { Runtime } from "./runtime.ts";
@@ -27,6 +30,19 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
     GET: (rt, req) => {
       requireAdmin(rt, req);
       return stats(rt);
+    },
+  },
+  "/admin/events": {
+    GET: (rt, req, url) => {
+      requireAdmin(rt, req);
+      return events(rt, url, req.signal);
+    },
+  },
+  "/metrics": {
+    GET: async (rt, req) => {
+      requireAdmin(rt, req);
+      const text = renderPrometheus(await collectSnapshot(rt));
+      return new Response(text, { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
     },
   },
 };

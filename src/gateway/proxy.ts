@@ -1,38 +1,147 @@
 /**
  * The path of a routed request, top to bottom:
- * auth → body → route → limits + upstream (with retries) → relay back.
+ * who → body → route → cost → key budget → provider line + upstream → relay, settle.
  */
-import type { Cost } from "../core/policy.ts";
+import { type Cost } from "../core/policy.ts";
+import { ApiError } from "../errors.ts";
+import { isUnlimited } from "../limiter/policies.ts";
+import { Reservation, SENT_NOTHING_USED } from "../limiter/reservation.ts";
 import { requireToken } from "./auth.ts";
+import { countOutput, endpointOf, REQUEST_ONLY, requestCost, type Endpoint } from "./cost.ts";
 import { clientHeaders, upstreamHeaders } from "./headers.ts";
-import { parseBody, readBody } from "./read-body.ts";
+import { admitKey, checkModelAllowed, type KeyCharge, type KeyRuntime } from "./keys.ts";
+import { rateLimitHeaders } from "./ratelimit-headers.ts";
+import { parseBody, readBody, type RequestBody } from "./read-body.ts";
 import { relayBody } from "./relay.ts";
-import type { Runtime } from "./runtime.ts";
+import type { ProviderRuntime, Runtime } from "./runtime.ts";
 import { sendUpstream } from "./upstream.ts";
+import { UsageTap } from "./usage.ts";
+
+/** Who a request turned out to concern, for counting its outcome. */
+interface Seen {
+  key: KeyRuntime | null;
+  provider: ProviderRuntime | null;
+}
 
 export async function proxy(rt: Runtime, req: Request, path: string, search: string): Promise<Response> {
-  const { server } = rt.config;
-  requireToken(req, server.auth_token);
+  const seen: Seen = { key: null, provider: null };
+  try {
+    const res = await handle(rt, req, path, search, seen);
+    count(seen, res.status);
+    return res;
+  } catch (e) {
+    count(seen, e instanceof ApiError ? e.status : 500);
+    throw e;
+  }
+}
+
+function count(seen: Seen, status: number): void {
+  if (seen.provider) seen.provider.counters.byStatus[status] = (seen.provider.counters.byStatus[status] ?? 0) + 1;
+  if (seen.key) seen.key.counters.byStatus[status] = (seen.key.counters.byStatus[status] ?? 0) + 1;
+}
+
+async function handle(rt: Runtime, req: Request, path: string, search: string, seen: Seen): Promise<Response> {
+  const { server, defaults } = rt.config;
+  // Who: a configured client key, or else the optional shared token.
+  const key = (seen.key = rt.keys.identify(req));
+  if (!key) requireToken(req, server.auth_token);
 
   const body = parseBody(await readBody(req, server.max_body_bytes));
   const route = rt.router.resolve(body.model);
-  const provider = route.provider;
+  const provider = (seen.provider = route.provider);
+  if (key) checkModelAllowed(key, body.model, provider.name, route.upstreamModel);
   provider.counters.requests++;
 
-  const cost: Cost = { requests: 1, input_tokens: 0, output_tokens: 0 };
-  const outgoing = route.rewritten ? JSON.stringify({ ...body.json, model: route.upstreamModel }) : body.raw;
+  // Cost: tokens are counted only when some limit on this path counts them.
+  const endpoint = endpointOf(path);
+  const metered = (key !== null && !isUnlimited(key.policy)) || provider.countsTokens;
+  const cost = metered ? await requestCost(endpoint, body.json, route.upstreamModel, defaults.default_output_tokens) : REQUEST_ONLY;
+  const askUsage = metered && body.stream && (endpoint === "chat" || endpoint === "completions") && !clientAskedUsage(body);
 
-  const sent = await sendUpstream(provider, {
-    path: path.slice("/v1".length) + search,
-    headers: upstreamHeaders(req.headers, provider.config.api_key, provider.config.headers),
-    body: outgoing,
-    items: [{ ref: provider.ref, cost }],
-    signal: req.signal,
-  });
+  // Key budget: 429 (or a wait, in queue mode) before anything else is spent.
+  const reservation = new Reservation(rt.store);
+  let charge: KeyCharge | null = null;
+  if (key) {
+    charge = await admitKey(rt.store, key, cost, req.signal);
+    if (charge) reservation.hold(key.ref, charge.ticket, cost);
+  }
+  const limitHeaders = charge ? rateLimitHeaders(charge.status) : undefined;
 
-  const status = sent.response.status;
-  provider.counters.byStatus[status] = (provider.counters.byStatus[status] ?? 0) + 1;
+  // Provider: wait in its line, send, retry 429/5xx through the same line.
+  let sent;
+  try {
+    sent = await sendUpstream(provider, {
+      path: path.slice("/v1".length) + search,
+      headers: upstreamHeaders(req.headers, provider.config.api_key, provider.config.headers),
+      body: outgoingBody(body, route.rewritten ? route.upstreamModel : null, askUsage),
+      items: [{ ref: provider.ref, cost }],
+      signal: req.signal,
+    });
+  } catch (e) {
+    // Never sent (line timeout, shutdown, client gone while waiting) → all back; sent but failed → tokens back.
+    if (e instanceof ApiError && e.wasSent) reservation.settle(SENT_NOTHING_USED);
+    else reservation.giveBack();
+    throw limitHeaders && e instanceof ApiError ? e.withHeaders(limitHeaders) : e;
+  }
+  provider.counters.queueWait.record(sent.waitedMs);
+  provider.counters.upstreamLatency.record(sent.latencyMs);
+  for (const spent of sent.spent) {
+    const r = new Reservation(rt.store);
+    spent.items.forEach((it, i) => r.hold(it.ref, spent.tickets[i]!, it.cost));
+    r.settle(SENT_NOTHING_USED);
+  }
   const permit = sent.permit;
-  const stream = relayBody(sent.response.body, permit ? { onEnd: () => permit.release() } : {});
-  return new Response(stream, { status, statusText: sent.response.statusText, headers: clientHeaders(sent.response.headers) });
+  if (permit && provider.countsTokens) permit.items.forEach((it, i) => reservation.hold(it.ref, permit.tickets[i]!, it.cost));
+
+  // Relay: pass the answer through as it comes; when it ends, free the slot and settle real usage.
+  const res = sent.response;
+  const isSse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
+  const tap = metered ? new UsageTap(isSse, askUsage && isSse) : null;
+  const settle = (actual: Cost) => {
+    reservation.settle(actual);
+    provider.counters.tokensIn += actual.input_tokens;
+    provider.counters.tokensOut += actual.output_tokens;
+    if (key) {
+      key.counters.tokensIn += actual.input_tokens;
+      key.counters.tokensOut += actual.output_tokens;
+    }
+  };
+  const stream = relayBody(res.body, {
+    transform: tap?.transform,
+    flush: tap ? () => tap.flush() : undefined,
+    onEnd: () => {
+      permit?.release();
+      if (!tap) return reservation.settle(REQUEST_ONLY);
+      void actualCost(tap, res.status, endpoint, cost, route.upstreamModel).then(settle, () => settle(cost));
+    },
+  });
+  const headers = clientHeaders(res.headers);
+  if (limitHeaders) for (const [k, v] of Object.entries(limitHeaders)) headers.set(k, v);
+  return new Response(stream, { status: res.status, statusText: res.statusText, headers });
+}
+
+function clientAskedUsage(body: RequestBody): boolean {
+  const so = body.json.stream_options;
+  return typeof so === "object" && so !== null && (so as Record<string, unknown>).include_usage === true;
+}
+
+/** The client's bytes as they are, unless the model name or stream_options must change. */
+function outgoingBody(body: RequestBody, model: string | null, askUsage: boolean): Uint8Array<ArrayBuffer> | string {
+  if (model === null && !askUsage) return body.raw;
+  const json: Record<string, unknown> = { ...body.json };
+  if (model !== null) json.model = model;
+  if (askUsage) {
+    const so = typeof json.stream_options === "object" && json.stream_options !== null ? json.stream_options : {};
+    json.stream_options = { ...so, include_usage: true };
+  }
+  return JSON.stringify(json);
+}
+
+/** What the request really cost: the upstream's usage, else what can be counted. */
+async function actualCost(tap: UsageTap, status: number, endpoint: Endpoint, reserved: Cost, model: string): Promise<Cost> {
+  const usage = tap.result();
+  if (usage) return { requests: 1, input_tokens: usage.input, output_tokens: usage.output };
+  if (status >= 400) return SENT_NOTHING_USED;
+  const output = endpoint === "embeddings" ? 0 : await countOutput(tap.streamedText(), model);
+  return { requests: 1, input_tokens: reserved.input_tokens, output_tokens: output };
 }

@@ -13,10 +13,12 @@ export interface RelayHooks {
   readonly onEnd?: (how: EndReason) => void;
   /** Rewrites each chunk (e.g. to hide a usage chunk the client did not ask for). */
   readonly transform?: (chunk: Uint8Array) => Uint8Array | null;
+  /** Last bytes to send once the upstream body is done (what transform held back). */
+  readonly flush?: () => Uint8Array | null;
 }
 
 export function relayBody(body: ReadableStream<Uint8Array> | null, hooks: RelayHooks): ReadableStream<Uint8Array> | null {
-  const { observe, onEnd, transform } = hooks;
+  const { observe, onEnd, transform, flush } = hooks;
   if (!body) {
     onEnd?.("done");
     return null;
@@ -36,6 +38,8 @@ export function relayBody(body: ReadableStream<Uint8Array> | null, hooks: RelayH
           for (;;) {
             const { done, value } = await reader.read();
             if (done) {
+              const rest = flush?.();
+              if (rest && rest.byteLength > 0) ctrl.enqueue(rest);
               ctrl.close();
               end("done");
               return;

@@ -9,6 +9,8 @@ import { Dispatcher } from "../limiter/dispatcher.ts";
 import { isUnlimited, pacedPolicy } from "../limiter/policies.ts";
 import { MemoryStore } from "../store/memory-store.ts";
 import type { LimiterRef, Store } from "../store/store.ts";
+import { Histogram } from "../stats/histogram.ts";
+import { KeyRing } from "./keys.ts";
 import { Router } from "./route.ts";
 
 export interface ProviderCounters {
@@ -18,6 +20,10 @@ export interface ProviderCounters {
   retries: number;
   errors: number;
   byStatus: Record<string, number>;
+  tokensIn: number;
+  tokensOut: number;
+  readonly queueWait: Histogram;
+  readonly upstreamLatency: Histogram;
 }
 
 export interface ProviderRuntime {
@@ -31,6 +37,8 @@ export interface ProviderRuntime {
   readonly ref: LimiterRef;
   /** null when the provider has no limits at all: requests go straight through. */
   readonly line: Dispatcher | null;
+  /** Whether its limits count tokens (then each request's tokens are counted and settled). */
+  readonly countsTokens: boolean;
   readonly counters: ProviderCounters;
 }
 
@@ -40,6 +48,7 @@ export interface Runtime {
   readonly store: Store;
   readonly providers: readonly ProviderRuntime[];
   readonly router: Router<ProviderRuntime>;
+  readonly keys: KeyRing;
   readonly startedAt: number;
   /** Requests being handled right now (for graceful shutdown). */
   active: number;
@@ -54,7 +63,16 @@ export function createRuntime(config: Config, opts: RuntimeOptions = {}): Runtim
   const clock = opts.clock ?? systemClock;
   const store = opts.store ?? new MemoryStore(clock);
   const providers = config.providers.map((p) => providerRuntime(p, store, clock));
-  return { config, clock, store, providers, router: new Router(providers), startedAt: clock.now(), active: 0 };
+  return {
+    config,
+    clock,
+    store,
+    providers,
+    router: new Router(providers),
+    keys: new KeyRing(config.keys, store, clock),
+    startedAt: clock.now(),
+    active: 0,
+  };
 }
 
 function providerRuntime(p: ProviderConfig, store: Store, clock: Clock): ProviderRuntime {
@@ -66,6 +84,7 @@ function providerRuntime(p: ProviderConfig, store: Store, clock: Clock): Provide
       ? null
       : new Dispatcher({
           name: p.name,
+          subject: `provider '${p.name}'`,
           store,
           clock,
           maxWaitMs: rl.max_wait_seconds === null ? null : rl.max_wait_seconds * 1000,
@@ -80,10 +99,23 @@ function providerRuntime(p: ProviderConfig, store: Store, clock: Clock): Provide
     policy,
     ref,
     line,
-    counters: { requests: 0, upstream429: 0, upstream5xx: 0, retries: 0, errors: 0, byStatus: {} },
+    countsTokens: policy.windows.some((w) => w.dim !== "requests"),
+    counters: {
+      requests: 0,
+      upstream429: 0,
+      upstream5xx: 0,
+      retries: 0,
+      errors: 0,
+      byStatus: {},
+      tokensIn: 0,
+      tokensOut: 0,
+      queueWait: new Histogram(),
+      upstreamLatency: new Histogram(),
+    },
   };
 }
 
 export function closeRuntime(rt: Runtime): void {
   for (const p of rt.providers) p.line?.close();
+  rt.keys.close();
 }

@@ -27,6 +27,8 @@ export interface UpstreamResult {
   /** Permits of attempts that were answered 429/5xx and retried, to settle as unused. */
   readonly spent: readonly Permit[];
   readonly waitedMs: number;
+  /** Time from sending the last attempt to its response headers, ms. */
+  readonly latencyMs: number;
 }
 
 const MAX_BACKOFF_MS = 60_000;
@@ -43,6 +45,7 @@ export async function sendUpstream(p: ProviderRuntime, req: UpstreamRequest): Pr
     const permit = p.line ? await p.line.admit({ items: req.items, signal: req.signal, front: attempt > 0 }) : null;
     waitedMs += permit?.waitedMs ?? 0;
     const timeout = AbortSignal.timeout(p.timeoutMs);
+    const sentAt = performance.now();
     let res: Response;
     try {
       res = await fetch(url, {
@@ -62,7 +65,8 @@ export async function sendUpstream(p: ProviderRuntime, req: UpstreamRequest): Pr
         await sleep(backoffMs(rl.upstream_retry_backoff_seconds, attempt), req.signal);
         continue;
       }
-      throw errors.badGateway(p.name, describe(e));
+      const detail = describe(e);
+      throw errors.badGateway(p.name, detail, detail !== "connection refused");
     }
     const retryable = res.status === 429 || res.status >= 500;
     if (res.status === 429) p.counters.upstream429++;
@@ -76,7 +80,7 @@ export async function sendUpstream(p: ProviderRuntime, req: UpstreamRequest): Pr
       await sleep(wait, req.signal);
       continue;
     }
-    return { response: res, permit, spent, waitedMs };
+    return { response: res, permit, spent, waitedMs, latencyMs: performance.now() - sentAt };
   }
 }
 

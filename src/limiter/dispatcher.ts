@@ -13,6 +13,8 @@ import { type QueueNode, WaitQueue } from "./wait-queue.ts";
 
 export interface DispatcherOptions {
   readonly name: string;
+  /** How errors name this line, e.g. "provider 'openai'" (default: the name quoted). */
+  readonly subject?: string;
   readonly store: Store;
   readonly clock: Clock;
   /** null = wait as long as it takes. */
@@ -90,6 +92,10 @@ export class Dispatcher {
     return this.opts.name;
   }
 
+  private get subject(): string {
+    return this.opts.subject ?? `'${this.opts.name}'`;
+  }
+
   /** Waits for this request's turn. Rejects with an ApiError (503 queue timeout, shutdown) or on abort. */
   admit(req: AdmitRequest): Promise<Permit> {
     if (this.closed) return Promise.reject(errors.shuttingDown());
@@ -146,13 +152,13 @@ export class Dispatcher {
     if (wait === Infinity && first) {
       // Larger than a whole window: a 429 now, as at the head, not a 503 with Retry-After: Infinity.
       this.finish(w);
-      w.reject(errors.neverFits(this.name, first.ref.policy.windows.filter((x) => costOf(first.cost, x.dim) > x.limit).map((x) => x.name)));
+      w.reject(errors.neverFits(this.subject, first.ref.policy.windows.filter((x) => costOf(first.cost, x.dim) > x.limit).map((x) => x.name)));
       return;
     }
     if (wait > maxWaitMs) {
       this.counters.timedOut++;
       this.finish(w);
-      w.reject(errors.queueTimeout(this.name, wait, `${aheadCount} requests ahead, expected wait ${fmtS(wait)}`));
+      w.reject(errors.queueTimeout(this.subject, wait, `${aheadCount} requests ahead, expected wait ${fmtS(wait)}`));
       return;
     }
     this.enqueue(w, false);
@@ -179,7 +185,7 @@ export class Dispatcher {
       if (n === w) break;
       position++;
     }
-    this.leave(w, errors.queueTimeout(this.name, this.opts.maxWaitMs ?? 0, `still ${position} requests ahead after the maximum wait`), "timedOut");
+    this.leave(w, errors.queueTimeout(this.subject, this.opts.maxWaitMs ?? 0, `still ${position} requests ahead after the maximum wait`), "timedOut");
   }
 
   /** A waiter leaves before being sent: out of the line, slot given back, next one considered. */
@@ -264,14 +270,14 @@ export class Dispatcher {
       if (!d.allowed) {
         if (d.waitMs === Infinity) {
           this.finish(head);
-          head.reject(errors.neverFits(this.name, d.never.flatMap((n) => n.names)));
+          head.reject(errors.neverFits(this.subject, d.never.flatMap((n) => n.names)));
           continue;
         }
         const now = clock.now();
         if (head.deadline !== null && now + d.waitMs > head.deadline) {
           this.counters.timedOut++;
           this.finish(head);
-          head.reject(errors.queueTimeout(this.name, d.waitMs, `next slot in ${fmtS(d.waitMs)}, over max_wait_seconds`));
+          head.reject(errors.queueTimeout(this.subject, d.waitMs, `next slot in ${fmtS(d.waitMs)}, over max_wait_seconds`));
           continue;
         }
         // waitMs already ends when the slot comes within the horizon (policy.check).

@@ -1,18 +1,20 @@
 /** Builds a StatsSnapshot from a running gateway. Reads state only; changes nothing. */
 import type { WindowStatus } from "../core/policy.ts";
 import type { ProviderRuntime, Runtime } from "../gateway/runtime.ts";
-import type { ProviderSnapshot, StatsSnapshot, WindowUsage } from "./snapshot.ts";
+import type { KeyRuntime } from "../gateway/keys.ts";
+import type { KeySnapshot, ProviderSnapshot, StatsSnapshot, WindowUsage } from "./snapshot.ts";
 
 export async function collectSnapshot(rt: Runtime): Promise<StatsSnapshot> {
   const now = rt.clock.now();
   const providers = await Promise.all(rt.providers.map((p) => providerSnapshot(rt, p)));
+  const keys = await Promise.all(rt.keys.all.map((k) => keySnapshot(rt, k)));
   const sum = (f: (p: ProviderSnapshot) => number) => providers.reduce((a, p) => a + f(p), 0);
   return {
     uptime_seconds: round((now - rt.startedAt) / 1000, 3),
     time: round(Date.now() / 1000, 3),
     store: rt.store.health(),
     providers,
-    keys: [],
+    keys,
     totals: {
       requests: sum((p) => p.requests),
       queued: sum((p) => p.waiting_in_acquire),
@@ -53,6 +55,26 @@ async function providerSnapshot(rt: Runtime, p: ProviderRuntime): Promise<Provid
     upstream_5xx: p.counters.upstream5xx,
     retries: p.counters.retries,
     by_status: { ...p.counters.byStatus },
+    tokens_in: p.counters.tokensIn,
+    tokens_out: p.counters.tokensOut,
+    queue_wait_ms: p.counters.queueWait.snapshot(),
+    upstream_latency_ms: p.counters.upstreamLatency.snapshot(),
+  };
+}
+
+async function keySnapshot(rt: Runtime, k: KeyRuntime): Promise<KeySnapshot> {
+  const status = await rt.store.status(k.ref).catch(() => null);
+  return {
+    key: k.label,
+    mode: k.mode,
+    windows: windowsOf(status?.windows ?? []),
+    requests: k.counters.requests,
+    rejected: k.counters.rejected,
+    rejected_by: { ...k.counters.rejectedBy },
+    queued: k.line?.stats().queued ?? 0,
+    by_status: { ...k.counters.byStatus },
+    tokens_in: k.counters.tokensIn,
+    tokens_out: k.counters.tokensOut,
   };
 }
 

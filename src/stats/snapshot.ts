@@ -1,3 +1,5 @@
+import type { HistogramSnapshot } from "./histogram.ts";
+
 /**
  * The one stats snapshot type, shared by /admin/stats, /admin/events, the
  * TUI and /metrics. Field names of the providers/keys entries are a contract
@@ -40,15 +42,28 @@ export interface ProviderSnapshot {
   readonly upstream_5xx: number;
   readonly retries: number;
   readonly by_status: Readonly<Record<string, number>>;
+  /** Tokens really used (settled), since start. */
+  readonly tokens_in: number;
+  readonly tokens_out: number;
+  /** Time spent waiting in line before being sent, ms. */
+  readonly queue_wait_ms: HistogramSnapshot;
+  /** Upstream time to response headers, ms. */
+  readonly upstream_latency_ms: HistogramSnapshot;
 }
 
 export interface KeySnapshot {
   /** The key's configured name, or "key:" + a short hash. Never the key. */
   readonly key: string;
+  readonly mode: string;
   readonly windows: Readonly<Record<string, WindowUsage>>;
   readonly requests: number;
   readonly rejected: number;
   readonly rejected_by: Readonly<Record<string, number>>;
+  /** Waiting in the key's own line (queue mode). */
+  readonly queued: number;
+  readonly by_status: Readonly<Record<string, number>>;
+  readonly tokens_in: number;
+  readonly tokens_out: number;
 }
 
 export interface StoreSnapshot {

@@ -13,6 +13,14 @@ export interface LimiterRef {
   /** Storage id, unique per limiter, e.g. "prov:openai" or "key:1a2b3c4d". */
   readonly id: string;
   readonly policy: Policy;
+  /**
+   * Hash-tag group (default: the id). The Redis store keeps limiters that
+   * share a tag in one Redis Cluster slot, and one acquire runs as one script
+   * on one slot: so on Cluster, all items of one acquire must share a tag —
+   * the caller arranges it (a key and its group, a provider and its models).
+   * Standalone Redis and the memory store accept any mix.
+   */
+  readonly tag?: string;
 }
 
 export interface AcquireItem {

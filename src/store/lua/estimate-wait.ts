@@ -1,0 +1,46 @@
+/**
+ * estimate_wait (policy.ts `estimateWait`): ms until `ahead` (the summed cost
+ * of the requests already waiting) and then `cost` could all be admitted if
+ * nothing else were charged. Advances the windows (and stores that), charges nothing.
+ *
+ * KEYS[1]   limiter hash (layout.ts)
+ * ARGV[1]   now_ms: epoch ms; negative = read Redis TIME
+ * ARGV[2..4] ahead: requests, input_tokens, output_tokens
+ * ARGV[5]   ahead_count: number of requests waiting ahead
+ * ARGV[6..8] cost: requests, input_tokens, output_tokens
+ * ARGV[9..] policy block (layout.ts)
+ *
+ * Returns the wait in ms as %.17g text ("inf": never fits).
+ */
+import { LIBRARY } from "./library.ts";
+
+export const ESTIMATE_WAIT = String.raw`${LIBRARY}
+local now = clock(ARGV[1])
+local ahead = read_cost(2)
+local ahead_count = tonumber(ARGV[5])
+local cost = read_cost(6)
+local pol = read_policy(9)
+local st = load(KEYS[1], pol, now)
+local wait = 0
+local total = { ahead[1] + cost[1], ahead[2] + cost[2], ahead[3] + cost[3] }
+for i = 1, pol.n do
+  local w, ws = pol.w[i], st.w[i]
+  advance(st, ws, w, now)
+  if cost_of(cost, w.dim) > w.limit then -- never fits, however short the line
+    save(st, now)
+    return 'inf'
+  end
+  local c = cost_of(total, w.dim)
+  if c > 0 then
+    -- Beyond one window's worth, each further limit's worth takes one more window.
+    local rounds = math.floor((c - 1e-9) / w.limit)
+    local rest = c - rounds * w.limit
+    wait = math.max(wait, rounds * w.ms + wait_to_fit(st, ws, w, now, rest))
+  end
+end
+if pol.paced and cost[1] > 0 then
+  wait = math.max(wait, slot_of(st, pol, now, ahead_count) - now)
+end
+save(st, now)
+return num(wait)
+`;

@@ -1,0 +1,89 @@
+/**
+ * Redis key layout of the limiter state, and the argument encoding the Lua
+ * scripts share. Read this next to lua/library.ts.
+ *
+ * ## Keys
+ *
+ * One hash per limiter:   {<prefix>:<tag>}:<id>
+ *   e.g. {limitrate:key:1a2b3c4d5e6f7a8b}:key:1a2b3c4d5e6f7a8b
+ *        {limitrate:openai}:prov:openai     (a provider and its models sharing tag "openai")
+ * The braces are a Redis Cluster hash tag: only `<prefix>:<tag>` picks the
+ * slot, so limiters that share a tag share a slot and one script may touch
+ * them all. `tag` defaults to the id. Ids and tags must not contain `{` or `}`.
+ *
+ * ## Fields of a limiter hash (window i = 1, 2, … in policy order)
+ *
+ *   tat     GCRA theoretical arrival time, epoch ms (absent = -Infinity: never paced)
+ *   s<i>    layout signature of window i: "<dim>/<window_ms>/<segments>"; when it
+ *           differs from the policy passed, window i starts afresh (a reload
+ *           changed its layout). The limit is not part of it: a changed limit
+ *           keeps what was counted, so nodes reloading at different moments
+ *           cannot reset each other's counts.
+ *   h<i>    head: absolute index floor(now / g) of the newest segment seen (absent = -Infinity)
+ *   t<i>    running total of window i
+ *   <i>:<k> ring slot k (0 ≤ k < segments) of window i: cost charged in the
+ *           segment whose absolute index ≡ k (mod segments). Absent = 0; a slot
+ *           that drops to 0 is deleted, so an idle hash stays small.
+ *
+ * All numbers are written with %.17g, so a double survives the round trip
+ * exactly and the scripts compute bit-for-bit what src/core computes.
+ *
+ * The hash expires (PEXPIRE) after its longest window, or after `tat` if that
+ * lies further ahead, plus 1 s: an idle limiter disappears, and a missing
+ * hash means exactly what a fresh limiter means.
+ *
+ * ## Policy block (ARGV, repeated per limiter)
+ *
+ *   n_windows, pacing_interval_ms (-1 = no pacing), pacing_capacity,
+ *   then per window: dim (1 requests, 2 input_tokens, 3 output_tokens, 4 tokens),
+ *                    limit, window_ms, segments
+ */
+import type { Cost, Dimension, Policy } from "../../core/policy.ts";
+import type { LimiterRef } from "../store.ts";
+
+const DIM_CODE: Record<Dimension, string> = { requests: "1", input_tokens: "2", output_tokens: "3", tokens: "4" };
+
+/** A number as the scripts read it back exactly (tonumber / strtod). */
+export function arg(x: number): string {
+  if (x === Infinity) return "inf";
+  if (x === -Infinity) return "-inf";
+  return String(x);
+}
+
+/** A number the scripts returned (formatted with %.17g; "inf" for Infinity). */
+export function num(s: unknown): number {
+  if (s === "inf") return Infinity;
+  if (s === "-inf") return -Infinity;
+  const x = Number(s);
+  return x === 0 ? 0 : x; // no -0: the core never produces one where it compares
+}
+
+const policyArgsCache = new WeakMap<Policy, readonly string[]>();
+
+/** The policy block of a limiter; cached per Policy object (policies live as long as the config). */
+export function policyArgs(policy: Policy): readonly string[] {
+  let a = policyArgsCache.get(policy);
+  if (a === undefined) {
+    const out: string[] = [String(policy.windows.length)];
+    if (policy.pacing) out.push(arg(policy.pacing.intervalMs), arg(policy.pacing.capacity));
+    else out.push("-1", "1");
+    for (const w of policy.windows) out.push(DIM_CODE[w.dim], arg(w.limit), arg(w.windowMs), arg(w.segments));
+    a = out;
+    policyArgsCache.set(policy, a);
+  }
+  return a;
+}
+
+export function costArgs(c: Cost): [string, string, string] {
+  return [arg(c.requests), arg(c.input_tokens), arg(c.output_tokens)];
+}
+
+/** The hash tag group of a limiter: its `tag`, else its id. */
+export function tagOf(ref: LimiterRef): string {
+  return ref.tag ?? ref.id;
+}
+
+/** `{<prefix>:<tag>}:<id>` */
+export function limiterKey(prefix: string, ref: LimiterRef): string {
+  return `{${prefix}:${tagOf(ref)}}:${ref.id}`;
+}
