@@ -38,6 +38,8 @@ export interface KeyRuntime {
   readonly line: Dispatcher | null;
   /** Models (or provider/model) this key may use; null = all. */
   readonly models: ReadonlySet<string> | null;
+  /** Whether its limits count tokens (else only requests are counted: no tokenizer on its path). */
+  readonly countsTokens: boolean;
   readonly counters: KeyCounters;
 }
 
@@ -76,6 +78,7 @@ export class KeyRing {
               })
             : null,
         models: p.models ? new Set(p.models) : null,
+        countsTokens: policy.windows.some((w) => w.dim !== "requests"),
         counters: { requests: 0, rejected: 0, rejectedBy: {}, byStatus: {}, tokensIn: 0, tokensOut: 0 },
       };
       this.byHash.set(hash, rt);

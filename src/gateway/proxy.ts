@@ -4,7 +4,6 @@
  */
 import { type Cost } from "../core/policy.ts";
 import { ApiError } from "../errors.ts";
-import { isUnlimited } from "../limiter/policies.ts";
 import { Reservation, SENT_NOTHING_USED } from "../limiter/reservation.ts";
 import { requireToken } from "./auth.ts";
 import { countOutput, endpointOf, REQUEST_ONLY, requestCost, type Endpoint } from "./cost.ts";
@@ -54,7 +53,7 @@ async function handle(rt: Runtime, req: Request, path: string, search: string, s
 
   // Cost: tokens are counted only when some limit on this path counts them.
   const endpoint = endpointOf(path);
-  const metered = (key !== null && !isUnlimited(key.policy)) || provider.countsTokens;
+  const metered = (key?.countsTokens ?? false) || provider.countsTokens;
   const cost = metered ? await requestCost(endpoint, body.json, route.upstreamModel, defaults.default_output_tokens) : REQUEST_ONLY;
   const askUsage = metered && body.stream && (endpoint === "chat" || endpoint === "completions") && !clientAskedUsage(body);
 

@@ -8,6 +8,7 @@ import type { Config } from "../config/schema.ts";
 import type { Store } from "../store/store.ts";
 import { createApp } from "./app.ts";
 import { closeRuntime, createRuntime, type Runtime } from "./runtime.ts";
+import { encodingForModel, preloadTokenizers } from "../tokens/index.ts";
 
 export interface ServeOptions {
   readonly host?: string;
@@ -28,6 +29,18 @@ export interface RunningGateway {
 }
 
 export class PortInUseError extends Error {}
+
+/**
+ * Tokenizer ranks take ~300 ms to load: when some limit counts tokens, load
+ * the encodings its models need now, in the background, not on the first request.
+ */
+function warmTokenizers(rt: Runtime): void {
+  const metered = rt.keys.all.some((k) => k.countsTokens);
+  const models = rt.providers.filter((p) => metered || p.countsTokens).flatMap((p) => p.models);
+  if (models.length === 0) return;
+  const encodings = [...new Set(models.map(encodingForModel))];
+  setTimeout(() => void preloadTokenizers(encodings).catch(() => {}), 0);
+}
 
 export function startGateway(config: Config, opts: ServeOptions = {}): RunningGateway {
   const runtime = createRuntime(config, { clock: opts.clock, store: opts.store });
@@ -55,6 +68,7 @@ export function startGateway(config: Config, opts: ServeOptions = {}): RunningGa
     throw e;
   }
   const boundPort = server.port ?? port;
+  warmTokenizers(runtime);
   const shownHost = host.includes(":") ? `[${host}]` : host;
   let stopping: Promise<void> | null = null;
   return {

@@ -14,10 +14,10 @@ beforeAll(async () => {
   mock = startMockUpstream({ port: 0 });
   gw = gateway({
     server: { admin_token: "admin-secret" },
-    keys: { [KEY]: { rpm: 3, name: "bob" } },
+    keys: { [KEY]: { rpm: 3, output_tpm: 100000, name: "bob" } },
     providers: [provider("mock", mock.url, { rate_limit: { mode: "burst", capacity: 10, rpm: 600 } })],
   });
-  for (let i = 0; i < 4; i++) await post(`${gw.url}/v1/chat/completions`, chat(), { authorization: `Bearer ${KEY}` });
+  for (let i = 0; i < 4; i++) await post(`${gw.url}/v1/chat/completions`, chat("gpt-4o-mini", { max_tokens: 50 }), { authorization: `Bearer ${KEY}` });
 });
 
 afterAll(async () => {
