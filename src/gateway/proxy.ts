@@ -3,7 +3,7 @@
  * who → body → route → cost → key budget → provider line + upstream → relay, settle.
  */
 import { type Cost } from "../core/policy.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, errors } from "../errors.ts";
 import { Reservation, SENT_NOTHING_USED } from "../limiter/reservation.ts";
 import { requireToken } from "./auth.ts";
 import { countOutput, endpointOf, REQUEST_ONLY, requestCost, type Endpoint } from "./cost.ts";
@@ -71,7 +71,7 @@ async function handle(rt: Runtime, req: Request, path: string, search: string, s
   try {
     sent = await sendUpstream(provider, {
       path: path.slice("/v1".length) + search,
-      headers: upstreamHeaders(req.headers, provider.config.api_key, provider.config.headers),
+      headers: () => upstreamHeaders(req.headers, provider.config.api_key, provider.config.headers),
       body: outgoingBody(body, route.rewritten ? route.upstreamModel : null, askUsage),
       items: [{ ref: provider.ref, cost }],
       signal: req.signal,
@@ -92,8 +92,11 @@ async function handle(rt: Runtime, req: Request, path: string, search: string, s
   const permit = sent.permit;
   if (permit && provider.countsTokens) permit.items.forEach((it, i) => reservation.hold(it.ref, permit.tickets[i]!, it.cost));
 
-  // Relay: pass the answer through as it comes; when it ends, free the slot and settle real usage.
+  // Relay: pass the answer through; when it ends, free the slot and settle real usage.
   const res = sent.response;
+  const headers = clientHeaders(res.headers);
+  if (limitHeaders) for (const [k, v] of Object.entries(limitHeaders)) headers.set(k, v);
+  const init = { status: res.status, statusText: res.statusText, headers };
   const isSse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
   const tap = metered ? new UsageTap(isSse, askUsage && isSse) : null;
   const settle = (actual: Cost) => {
@@ -105,18 +108,33 @@ async function handle(rt: Runtime, req: Request, path: string, search: string, s
       key.counters.tokensOut += actual.output_tokens;
     }
   };
-  const stream = relayBody(res.body, {
-    transform: tap?.transform,
-    flush: tap ? () => tap.flush() : undefined,
-    onEnd: () => {
+  const finish = () => {
+    permit?.release();
+    if (!tap) return reservation.settle(REQUEST_ONLY);
+    void actualCost(tap, res.status, endpoint, cost, route.upstreamModel).then(settle, () => settle(cost));
+  };
+
+  // Nothing waits for the end of this answer: hand the upstream body over untouched (fastest).
+  if (!permit && !tap && !reservation.holding) return new Response(res.body, init);
+
+  if (!isSse) {
+    // A whole answer (JSON): read it natively, settle, answer with the bytes; cheaper than a JS stream.
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = new Uint8Array(await res.arrayBuffer());
+    } catch (e) {
       permit?.release();
-      if (!tap) return reservation.settle(REQUEST_ONLY);
-      void actualCost(tap, res.status, endpoint, cost, route.upstreamModel).then(settle, () => settle(cost));
-    },
-  });
-  const headers = clientHeaders(res.headers);
-  if (limitHeaders) for (const [k, v] of Object.entries(limitHeaders)) headers.set(k, v);
-  return new Response(stream, { status: res.status, statusText: res.statusText, headers });
+      reservation.settle(SENT_NOTHING_USED);
+      throw req.signal.aborted ? errors.clientClosed() : errors.badGateway(provider.name, "the answer broke off", true);
+    }
+    tap?.transform(bytes);
+    finish();
+    return new Response(bytes, init);
+  }
+
+  // A stream: passed on chunk by chunk, never buffered whole.
+  const stream = relayBody(res.body, { transform: tap?.transform, flush: tap ? () => tap.flush() : undefined, onEnd: finish });
+  return new Response(stream, init);
 }
 
 function clientAskedUsage(body: RequestBody): boolean {

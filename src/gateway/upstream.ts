@@ -13,7 +13,8 @@ import type { ProviderRuntime } from "./runtime.ts";
 export interface UpstreamRequest {
   /** Path after /v1, with the query string, e.g. "/chat/completions". */
   readonly path: string;
-  readonly headers: Headers;
+  /** Built only once the request's turn has come, so waiting requests stay small. */
+  readonly headers: () => Headers;
   readonly body: Uint8Array<ArrayBuffer> | string;
   readonly items: readonly AcquireItem[];
   /** Aborts when the client goes away. */
@@ -44,21 +45,23 @@ export async function sendUpstream(p: ProviderRuntime, req: UpstreamRequest): Pr
   for (let attempt = 0; ; attempt++) {
     const permit = p.line ? await p.line.admit({ items: req.items, signal: req.signal, front: attempt > 0 }) : null;
     waitedMs += permit?.waitedMs ?? 0;
-    const timeout = AbortSignal.timeout(p.timeoutMs);
+    // One controller for both the client leaving and the timeout (cheaper than AbortSignal.any + timeout).
+    const ctl = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ctl.abort();
+    }, p.timeoutMs);
+    const onClientGone = () => ctl.abort();
+    req.signal.addEventListener("abort", onClientGone, { once: true });
     const sentAt = performance.now();
     let res: Response;
     try {
-      res = await fetch(url, {
-        method: "POST",
-        headers: req.headers,
-        body: req.body,
-        signal: AbortSignal.any([req.signal, timeout]),
-        redirect: "manual",
-      });
+      res = await fetch(url, { method: "POST", headers: req.headers(), body: req.body, signal: ctl.signal, redirect: "manual" });
     } catch (e) {
       permit?.release();
       if (req.signal.aborted) throw errors.clientClosed();
-      if (timeout.aborted) throw errors.gatewayTimeout(p.name, p.timeoutMs / 1000);
+      if (timedOut) throw errors.gatewayTimeout(p.name, p.timeoutMs / 1000);
       if (attempt < maxRetries) {
         if (permit) spent.push(permit);
         p.counters.retries++;
@@ -67,6 +70,9 @@ export async function sendUpstream(p: ProviderRuntime, req: UpstreamRequest): Pr
       }
       const detail = describe(e);
       throw errors.badGateway(p.name, detail, detail !== "connection refused");
+    } finally {
+      // The timeout covers the wait for response headers; the client's abort still ends the body read.
+      clearTimeout(timer);
     }
     const retryable = res.status === 429 || res.status >= 500;
     if (res.status === 429) p.counters.upstream429++;

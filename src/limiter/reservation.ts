@@ -29,6 +29,11 @@ export class Reservation {
     return this.done;
   }
 
+  /** Whether anything is held that must be settled. */
+  get holding(): boolean {
+    return this.holds.length > 0 && !this.done;
+  }
+
   /** Corrects every charge to what the request really cost. */
   settle(actual: Cost): void {
     if (this.done) return;

@@ -1,0 +1,159 @@
+/**
+ * Throughput of limitrate against a minimal Bun proxy, side by side.
+ *
+ *   (a) direct       load → mock upstream
+ *   (b) proxy        load → minimal proxy → mock        (the reference)
+ *   (c) gw-unlimited load → limitrate, provider without limits → mock
+ *   (d) gw-window    load → limitrate, mode window rpm 1e9 (limiter on every request, never blocks)
+ *   (e) gw-burst     load → limitrate, mode burst capacity 1e6 rpm 1e9 (GCRA on every request)
+ *
+ * Every server and the load generator run in their own processes. The box is
+ * small and shared, so variants alternate within each round (order rotated
+ * per round) and ratios are taken per round, then the median is reported.
+ *
+ *   bun bench/proxy-throughput.ts [--short] [--rounds 3] [--duration 5] [--concurrency 64]
+ */
+import { parseArgs } from "node:util";
+import { cpuMs, runScript, startServer, type ServerProc } from "./lib/proc.ts";
+import type { LoadResult } from "./lib/load.ts";
+import { fmt, median, table } from "./lib/stats.ts";
+import { CHAT_BODY, CHAT_PATH, fetchCapEnv } from "./lib/workload.ts";
+
+export interface ThroughputOptions {
+  readonly rounds: number;
+  readonly warmupS: number;
+  readonly durationS: number;
+  readonly concurrency: number;
+}
+
+export const FULL: ThroughputOptions = { rounds: 3, warmupS: 1, durationS: 5, concurrency: 64 };
+export const SHORT: ThroughputOptions = { rounds: 2, warmupS: 0.5, durationS: 1.5, concurrency: 64 };
+
+interface Variant {
+  readonly id: string;
+  readonly name: string;
+  /** The process between the load and the mock (null for direct). */
+  readonly middle: ServerProc | null;
+  readonly target: string;
+}
+
+interface Sample extends LoadResult {
+  /** CPU ms the middle process spent per 1,000 answered requests (null for direct). */
+  readonly cpuPer1k: number | null;
+}
+
+const ENV = fetchCapEnv(1024);
+/** The ratios we hold limitrate to: its throughput over the minimal proxy's. */
+const TARGET_RATIO = 0.9;
+
+async function measure(v: Variant, o: ThroughputOptions): Promise<Sample> {
+  const cpu0 = v.middle ? cpuMs(v.middle.pid) : 0;
+  const run = runScript(
+    "load.ts",
+    ["--url", v.target + CHAT_PATH, "--body", CHAT_BODY, "--concurrency", String(o.concurrency),
+      "--warmup", String(o.warmupS), "--duration", String(o.durationS)],
+    (o.warmupS + o.durationS) * 1000 + 30_000,
+    { env: ENV },
+  );
+  const result = JSON.parse(await run.output) as LoadResult;
+  const cpuPer1k = v.middle ? ((cpuMs(v.middle.pid) - cpu0) / Math.max(1, result.completed)) * 1000 : null;
+  return { ...result, cpuPer1k };
+}
+
+export async function runThroughput(o: ThroughputOptions): Promise<void> {
+  console.log(`\n## proxy throughput — non-stream chat, concurrency ${o.concurrency}, ${o.warmupS}s warm-up + ${o.durationS}s, ${o.rounds} rounds`);
+  const servers: ServerProc[] = [];
+  const start = async (script: string, args: string[]) => {
+    const s = await startServer(script, args, { env: ENV });
+    servers.push(s);
+    return s;
+  };
+  try {
+    const mock = await start("serve-mock.ts", []);
+    const proxy = await start("serve-proxy.ts", ["--upstream", mock.url]);
+    const gw = (limit: string) => start("serve-gateway.ts", ["--upstream", mock.url, "--limit", limit]);
+    const [unlimited, windowed, burst] = [await gw("none"), await gw("window"), await gw("burst")];
+    const variants: Variant[] = [
+      { id: "a", name: "direct", middle: null, target: mock.url },
+      { id: "b", name: "minimal proxy", middle: proxy, target: proxy.url },
+      { id: "c", name: "limitrate unlimited", middle: unlimited, target: unlimited.url },
+      { id: "d", name: "limitrate window rpm 1e9", middle: windowed, target: windowed.url },
+      { id: "e", name: "limitrate burst 1e6 @ rpm 1e9", middle: burst, target: burst.url },
+    ];
+    for (const v of variants) await sanityCheck(v);
+
+    const samples = new Map<string, Sample[]>(variants.map((v) => [v.id, []]));
+    for (let r = 0; r < o.rounds; r++) {
+      // Rotate the order so no variant always runs first (or right after the same neighbour).
+      const order = variants.map((_, i) => variants[(i + r) % variants.length]!);
+      for (const v of order) {
+        const s = await measure(v, o);
+        samples.get(v.id)!.push(s);
+        console.error(`  round ${r + 1} ${v.name}: ${fmt(s.rps, 0)} rps, p50 ${fmt(s.p50, 3)} ms, p99 ${fmt(s.p99, 3)} ms${s.errors ? `, ${s.errors} errors` : ""}`);
+      }
+    }
+    printReport(variants, samples);
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+}
+
+async function sanityCheck(v: Variant): Promise<void> {
+  const res = await fetch(v.target + CHAT_PATH, { method: "POST", headers: { "content-type": "application/json" }, body: CHAT_BODY });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${v.name}: sanity request got ${res.status}: ${text.slice(0, 200)}`);
+}
+
+function printReport(variants: readonly Variant[], samples: ReadonlyMap<string, readonly Sample[]>): void {
+  const of = (id: string) => samples.get(id) ?? [];
+  const rows = [["variant", "rps (median)", "p50 ms", "p99 ms", "middle CPU ms/1k req", "errors"]];
+  for (const v of variants) {
+    const s = of(v.id);
+    const cpu = s.map((x) => x.cpuPer1k).filter((x): x is number => x !== null);
+    rows.push([
+      `(${v.id}) ${v.name}`,
+      fmt(median(s.map((x) => x.rps)), 0),
+      fmt(median(s.map((x) => x.p50)), 3),
+      fmt(median(s.map((x) => x.p99)), 3),
+      cpu.length ? fmt(median(cpu), 1) : "-",
+      String(s.reduce((a, x) => a + x.errors, 0)),
+    ]);
+  }
+  console.log(table(rows));
+  // Paired per round: both sides of a ratio ran minutes apart at most, under similar noise.
+  const base = of("b");
+  for (const id of ["c", "d", "e"]) {
+    const ratios = of(id).map((x, i) => x.rps / (base[i]?.rps ?? Number.NaN));
+    const m = median(ratios);
+    const verdict = m >= TARGET_RATIO ? "ok" : `BELOW target ${TARGET_RATIO}`;
+    console.log(`ratio ${id}/b rps: ${fmt(m, 3)} (rounds: ${ratios.map((x) => fmt(x, 3)).join(", ")}) ${verdict}`);
+  }
+  // CPU per request is the steadier figure on a shared box: throughput moves with neighbours, CPU cost much less.
+  const cpuOf = (x: Sample) => x.cpuPer1k ?? Number.NaN;
+  for (const id of ["c", "d", "e"]) {
+    const ratios = of(id).map((x, i) => cpuOf(x) / cpuOf(base[i] ?? x));
+    const extraUs = of(id).map((x, i) => cpuOf(x) - cpuOf(base[i] ?? x));
+    console.log(`CPU per request ${id}/b: ${fmt(median(ratios), 2)}x (+${fmt(median(extraUs), 1)} µs per request over the minimal proxy)`);
+  }
+  const direct = of("a");
+  const proxyOverDirect = base.map((x, i) => x.rps / (direct[i]?.rps ?? Number.NaN));
+  console.log(`ratio b/a rps (minimal proxy over direct, for scale): ${fmt(median(proxyOverDirect), 3)}`);
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: {
+      short: { type: "boolean", default: false },
+      rounds: { type: "string" },
+      duration: { type: "string" },
+      concurrency: { type: "string" },
+    },
+  });
+  const base = values.short ? SHORT : FULL;
+  await runThroughput({
+    ...base,
+    rounds: values.rounds ? Number(values.rounds) : base.rounds,
+    durationS: values.duration ? Number(values.duration) : base.durationS,
+    concurrency: values.concurrency ? Number(values.concurrency) : base.concurrency,
+  });
+}
