@@ -101,7 +101,16 @@ export class Dispatcher {
     if (this.closed) return Promise.reject(errors.shuttingDown());
     if (req.signal?.aborted) return Promise.reject(errors.clientClosed());
     const now = this.opts.clock.now();
-    const { maxWaitMs } = this.opts;
+    const { maxWaitMs, store, maxConcurrent } = this.opts;
+    // Fast path: nobody waiting, a slot free, an in-process store that decides synchronously.
+    if (store.acquireNow && this.queue.size === 0 && !this.pumping && !req.front && (maxConcurrent === null || this.inFlight < maxConcurrent)) {
+      const d = store.acquireNow(req.items, this.opts.horizonMs ?? DEFAULT_HORIZON_MS);
+      if (d.allowed && d.delayMs < 1) {
+        this.inFlight++;
+        return Promise.resolve(this.permit(req.items, d.tickets, d.status, now, now));
+      }
+      if (d.allowed) d.tickets.forEach((t, i) => void store.giveBack(req.items[i]!.ref, t, req.items[i]!.cost));
+    }
     return new Promise<Permit>((resolve, reject) => {
       const w: Waiter = {
         prev: null,
@@ -312,24 +321,34 @@ export class Dispatcher {
   }
 
   private grant(w: Waiter): void {
-    const tickets = w.tickets ?? [];
     const now = this.opts.clock.now();
     this.finish(w);
+    w.resolve(this.permit(w.items, w.tickets ?? [], w.status, w.enqueuedAt, now));
+  }
+
+  /** A request released to the upstream; its slot in flight is freed by release(). */
+  private permit(
+    items: readonly AcquireItem[],
+    tickets: readonly Ticket[],
+    status: readonly (readonly WindowStatus[])[],
+    enqueuedAt: number,
+    now: number,
+  ): Permit {
     this.lastSend = now;
     this.counters.sent++;
     let released = false;
-    w.resolve({
-      items: w.items,
+    return {
+      items,
       tickets,
-      status: w.status,
-      waitedMs: now - w.enqueuedAt,
+      status,
+      waitedMs: now - enqueuedAt,
       release: () => {
         if (released) return;
         released = true;
         this.inFlight--;
         if (this.queue.size > 0) this.pump();
       },
-    });
+    };
   }
 
   stats(): DispatcherStats {

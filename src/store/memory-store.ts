@@ -27,7 +27,7 @@ export class MemoryStore implements Store {
     return e;
   }
 
-  acquireSync(items: readonly AcquireItem[], horizonMs: number): Decision {
+  acquireNow(items: readonly AcquireItem[], horizonMs: number): Decision {
     const now = this.clock.now();
     return core.decide(
       items.map((it) => ({ state: this.entry(it.ref).state, policy: it.ref.policy, cost: it.cost })),
@@ -37,7 +37,7 @@ export class MemoryStore implements Store {
   }
 
   async acquire(items: readonly AcquireItem[], horizonMs: number): Promise<Decision> {
-    return this.acquireSync(items, horizonMs);
+    return this.acquireNow(items, horizonMs);
   }
 
   async settle(ref: LimiterRef, ticket: Ticket, delta: Cost): Promise<void> {

@@ -49,6 +49,11 @@ export interface StoreHealth {
 export interface Store {
   /** All-or-nothing over the items; `horizonMs`: how far ahead a pacing slot may be claimed. */
   acquire(items: readonly AcquireItem[], horizonMs: number): Promise<Decision>;
+  /**
+   * Optional synchronous acquire (in-process stores only): lets an empty line
+   * admit a request without a queue entry or a promise round.
+   */
+  acquireNow?(items: readonly AcquireItem[], horizonMs: number): Decision;
   /** Corrects a charge by actual − reserved (per dimension). */
   settle(ref: LimiterRef, ticket: Ticket, delta: Cost): Promise<void>;
   /** Undoes a charge whose request was never sent (refund + pacing slot back). */
