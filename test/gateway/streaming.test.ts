@@ -83,3 +83,23 @@ test("a client that goes away mid-stream cancels the upstream and frees the conc
   const s = await (await fetch(`${gw.url}/admin/stats`)).json();
   expect(s.providers[0].in_flight).toBe(0);
 });
+
+test("on an unlimited provider (body handed over untouched) a client that leaves still cancels the upstream", async () => {
+  const { up, seen } = sseUpstream(100, 50);
+  const gw = gateway({ providers: [provider("up", up.url)] });
+  cleanup.push(() => up.stop(), () => gw.stop());
+  const ctl = new AbortController();
+  const res = await fetch(`${gw.url}/v1/chat/completions`, {
+    method: "POST",
+    body: JSON.stringify(chat("gpt-4o-mini", { stream: true })),
+    headers: { "content-type": "application/json" },
+    signal: ctl.signal,
+  });
+  const reader = res.body!.getReader();
+  await reader.read();
+  ctl.abort();
+  await reader.cancel().catch(() => {});
+  for (let i = 0; i < 50 && seen.cancelled === 0; i++) await Bun.sleep(20);
+  expect(seen.cancelled).toBe(1);
+  expect(seen.finished).toBe(0);
+});
