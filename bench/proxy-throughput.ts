@@ -35,6 +35,8 @@ interface Variant {
   /** The process between the load and the mock (null for direct). */
   readonly middle: ServerProc | null;
   readonly target: string;
+  /** Client keys the load spreads over (the gateway has them configured). */
+  readonly keys?: number;
 }
 
 interface Sample extends LoadResult {
@@ -51,7 +53,7 @@ async function measure(v: Variant, o: ThroughputOptions): Promise<Sample> {
   const run = runScript(
     "load.ts",
     ["--url", v.target + CHAT_PATH, "--body", CHAT_BODY, "--concurrency", String(o.concurrency),
-      "--warmup", String(o.warmupS), "--duration", String(o.durationS)],
+      "--warmup", String(o.warmupS), "--duration", String(o.durationS), "--keys", String(v.keys ?? 0)],
     (o.warmupS + o.durationS) * 1000 + 30_000,
     { env: ENV },
   );
@@ -71,14 +73,15 @@ export async function runThroughput(o: ThroughputOptions): Promise<void> {
   try {
     const mock = await start("serve-mock.ts", []);
     const proxy = await start("serve-proxy.ts", ["--upstream", mock.url]);
-    const gw = (limit: string) => start("serve-gateway.ts", ["--upstream", mock.url, "--limit", limit]);
-    const [unlimited, windowed, burst] = [await gw("none"), await gw("window"), await gw("burst")];
+    const gw = (limit: string, keys = 0) => start("serve-gateway.ts", ["--upstream", mock.url, "--limit", limit, "--keys", String(keys)]);
+    const [unlimited, windowed, burst, keyed] = [await gw("none"), await gw("window"), await gw("burst"), await gw("none", 100)];
     const variants: Variant[] = [
       { id: "a", name: "direct", middle: null, target: mock.url },
       { id: "b", name: "minimal proxy", middle: proxy, target: proxy.url },
       { id: "c", name: "limitrate unlimited", middle: unlimited, target: unlimited.url },
       { id: "d", name: "limitrate window rpm 1e9", middle: windowed, target: windowed.url },
       { id: "e", name: "limitrate burst 1e6 @ rpm 1e9", middle: burst, target: burst.url },
+      { id: "f", name: "limitrate unlimited, 100 keys", middle: keyed, target: keyed.url, keys: 100 },
     ];
     for (const v of variants) await sanityCheck(v);
 
@@ -99,7 +102,8 @@ export async function runThroughput(o: ThroughputOptions): Promise<void> {
 }
 
 async function sanityCheck(v: Variant): Promise<void> {
-  const res = await fetch(v.target + CHAT_PATH, { method: "POST", headers: { "content-type": "application/json" }, body: CHAT_BODY });
+  const auth: Record<string, string> = v.keys ? { authorization: "Bearer bench-key-0" } : {};
+  const res = await fetch(v.target + CHAT_PATH, { method: "POST", headers: { "content-type": "application/json", ...auth }, body: CHAT_BODY });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`${v.name}: sanity request got ${res.status}: ${text.slice(0, 200)}`);
 }
@@ -135,6 +139,11 @@ function printReport(variants: readonly Variant[], samples: ReadonlyMap<string, 
     const extraUs = of(id).map((x, i) => cpuOf(x) - cpuOf(base[i] ?? x));
     console.log(`CPU per request ${id}/b: ${fmt(median(ratios), 2)}x (+${fmt(median(extraUs), 1)} µs per request over the minimal proxy)`);
   }
+  // Issue 4: 100 client keys configured must cost at most 10 % against the same gateway without keys.
+  const unkeyed = of("c");
+  const keyedRatios = of("f").map((x, i) => x.rps / (unkeyed[i]?.rps ?? Number.NaN));
+  const km = median(keyedRatios);
+  console.log(`ratio f/c rps (100 keys over no keys): ${fmt(km, 3)} (rounds: ${keyedRatios.map((x) => fmt(x, 3)).join(", ")}) ${km >= TARGET_RATIO ? "ok" : `BELOW target ${TARGET_RATIO}`}`);
   const direct = of("a");
   const proxyOverDirect = base.map((x, i) => x.rps / (direct[i]?.rps ?? Number.NaN));
   console.log(`ratio b/a rps (minimal proxy over direct, for scale): ${fmt(median(proxyOverDirect), 3)}`);

@@ -41,6 +41,8 @@ const { values } = parseArgs({
     duration: { type: "string" },
     count: { type: "string" },
     "warmup-count": { type: "string", default: "0" },
+    /** Spread requests round-robin over client keys bench-key-0 … bench-key-(N−1). */
+    keys: { type: "string", default: "0" },
   },
 });
 if (!values.url || !values.body) throw new Error("--url and --body are required");
@@ -48,7 +50,11 @@ if ((values.duration === undefined) === (values.count === undefined)) throw new 
 const url = values.url;
 const body = values.body;
 const concurrency = Number(values.concurrency);
-const headers = { "content-type": "application/json" };
+const keyCount = Number(values.keys);
+const plain = { "content-type": "application/json" };
+const keyed = Array.from({ length: keyCount }, (_, i) => ({ ...plain, authorization: `Bearer bench-key-${i}` }));
+let nextKey = 0;
+const headersFor = () => (keyCount > 0 ? keyed[nextKey++ % keyCount]! : plain);
 
 const samples = new Float64Array(MAX_SAMPLES);
 let sampled = 0;
@@ -59,7 +65,7 @@ let completed = 0;
 async function once(): Promise<number | null> {
   const t = performance.now();
   try {
-    const res = await fetch(url, { method: "POST", headers, body });
+    const res = await fetch(url, { method: "POST", headers: headersFor(), body });
     await res.arrayBuffer();
     if (res.status !== 200) {
       errors++;

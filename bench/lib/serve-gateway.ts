@@ -19,6 +19,8 @@ const { values } = parseArgs({
     upstream: { type: "string" },
     limit: { type: "string", default: "none" },
     interval: { type: "string", default: "0.002" },
+    /** Configure N client keys bench-key-0 … (each rpm 1e9: decided on every request, never refused). */
+    keys: { type: "string", default: "0" },
   },
 });
 if (!values.upstream) throw new Error("--upstream is required");
@@ -32,8 +34,10 @@ const presets: Record<string, Record<string, unknown>> = {
 const rateLimit = presets[values.limit];
 if (!rateLimit) throw new Error(`--limit must be one of ${Object.keys(presets).join(", ")}`);
 
+const keys = Object.fromEntries(Array.from({ length: Number(values.keys) }, (_, i) => [`bench-key-${i}`, { rpm: 1e9 }]));
 const config = configSchema.parse({
   server: { host: "127.0.0.1", port: 0 },
+  ...(Number(values.keys) > 0 ? { keys } : {}),
   providers: [
     {
       name: "mock",

@@ -10,6 +10,8 @@ import { PortInUseError } from "../gateway/server.ts";
 import { runCheck } from "./check.ts";
 import { runMockUpstream } from "./mock-upstream.ts";
 import { runServe, UsageError } from "./serve.ts";
+import { registerStats } from "./stats.ts";
+import { registerBench } from "./bench.ts";
 
 export function intArg(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -65,6 +67,8 @@ export function buildProgram(): Command {
       await runMockUpstream(o);
     });
 
+  registerStats(program);
+  registerBench(program);
   return program;
 }
 

@@ -1,0 +1,48 @@
+/** Short, fixed-looking renderings of counts, rates and durations for narrow columns. */
+
+/** 950 → "950", 1234 → "1.2k", 12345 → "12k", 1.5e6 → "1.5M". */
+export function compact(n: number): string {
+  const a = Math.abs(n);
+  if (a < 1000) return Number.isInteger(n) ? String(n) : n.toFixed(a < 10 ? 1 : 0);
+  for (const [div, unit] of [[1e9, "G"], [1e6, "M"], [1e3, "k"]] as const) {
+    if (a >= div) {
+      const v = n / div;
+      return `${Math.abs(v) < 10 ? trimZero(v.toFixed(1)) : Math.round(v)}${unit}`;
+    }
+  }
+  return String(n);
+}
+
+/** Seconds → "0.4s", "41s", "3m05s", "2h07m", "3d04h". */
+export function seconds(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return "–";
+  if (s < 10) return `${trimZero(s.toFixed(1))}s`;
+  if (s < 60) return `${Math.round(s)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(Math.floor(s % 60)).padStart(2, "0")}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h${String(m % 60).padStart(2, "0")}m`;
+  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, "0")}h`;
+}
+
+/** Epoch ms → local "HH:MM:SS". */
+export function clockTime(ms: number): string {
+  const d = new Date(ms);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((x) => String(x).padStart(2, "0")).join(":");
+}
+
+/** Left-aligned in `width`, cut with "…" when longer. */
+export function fit(s: string, width: number): string {
+  if (width <= 0) return "";
+  if (s.length > width) return width === 1 ? "…" : `${s.slice(0, width - 1)}…`;
+  return s.padEnd(width);
+}
+
+/** Right-aligned in `width`, cut with "…" when longer. */
+export function fitRight(s: string, width: number): string {
+  return s.length > width ? fit(s, width) : s.padStart(width);
+}
+
+function trimZero(s: string): string {
+  return s.replace(/\.0$/, "");
+}

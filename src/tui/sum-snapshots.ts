@@ -1,0 +1,175 @@
+/**
+ * Several gateway nodes seen as one: a pure function from their snapshots to
+ * one summed snapshot (same type, so every view renders it unchanged).
+ *
+ * Counters (requests, sent, 429s, queue, in-flight) always add up. Limits
+ * depend on where limiter state lives: with a shared store (Redis) every node
+ * enforces and reports the same global budget, so limits and window usage are
+ * taken once (max); with per-node memory stores each node has its own budget,
+ * so limits and usage add up too, and a spaced cadence gets N times faster.
+ */
+import type { HistogramSnapshot } from "../stats/histogram.ts";
+import type { KeySnapshot, ProviderSnapshot, StatsSnapshot, StoreSnapshot, WindowUsage } from "../stats/snapshot.ts";
+
+const EMPTY: StatsSnapshot = {
+  uptime_seconds: 0,
+  time: 0,
+  store: { kind: "none", state: "down" },
+  providers: [],
+  keys: [],
+  totals: { requests: 0, queued: 0, in_flight: 0, sent: 0, upstream_429: 0, queue_timeouts: 0 },
+};
+
+export function sumSnapshots(snaps: readonly StatsSnapshot[]): StatsSnapshot {
+  if (snaps.length === 0) return EMPTY;
+  if (snaps.length === 1) return snaps[0]!;
+  const shared = snaps.every((s) => s.store.kind !== "memory");
+  const sum = (f: (s: StatsSnapshot) => number) => snaps.reduce((a, s) => a + f(s), 0);
+  return {
+    // Every node has been up at least this long.
+    uptime_seconds: Math.min(...snaps.map((s) => s.uptime_seconds)),
+    time: Math.max(...snaps.map((s) => s.time)),
+    store: sumStores(snaps.map((s) => s.store)),
+    providers: groupBy(snaps.flatMap((s) => s.providers), (p) => p.provider).map((ps) => sumProviders(ps, shared)),
+    keys: groupBy(snaps.flatMap((s) => s.keys), (k) => k.key).map((ks) => sumKeys(ks, shared)),
+    totals: {
+      requests: sum((s) => s.totals.requests),
+      queued: sum((s) => s.totals.queued),
+      in_flight: sum((s) => s.totals.in_flight),
+      sent: sum((s) => s.totals.sent),
+      upstream_429: sum((s) => s.totals.upstream_429),
+      queue_timeouts: sum((s) => s.totals.queue_timeouts),
+    },
+  };
+}
+
+const STATE_RANK: Record<string, number> = { ok: 0, degraded: 1, down: 2 };
+
+/** Distinct kinds joined; the worst state wins. */
+function sumStores(stores: readonly StoreSnapshot[]): StoreSnapshot {
+  const kind = [...new Set(stores.map((s) => s.kind))].join("+");
+  const state = stores.reduce((w, s) => ((STATE_RANK[s.state] ?? 3) > (STATE_RANK[w] ?? 3) ? s.state : w), "ok");
+  const details = [...new Set(stores.flatMap((s) => (s.detail ? [s.detail] : [])))];
+  return details.length ? { kind, state, detail: details.join("; ") } : { kind, state };
+}
+
+function sumProviders(ps: readonly ProviderSnapshot[], shared: boolean): ProviderSnapshot {
+  const first = ps[0]!;
+  const n = ps.length;
+  const add = (f: (p: ProviderSnapshot) => number) => ps.reduce((a, p) => a + f(p), 0);
+  const nullable = (f: (p: ProviderSnapshot) => number | null, combine: (xs: number[]) => number) => {
+    const xs = ps.map(f).filter((x): x is number => x !== null);
+    return xs.length ? combine(xs) : null;
+  };
+  // A limit of null means unlimited: one unlimited node makes the whole unlimited.
+  const limitSum = (f: (p: ProviderSnapshot) => number | null) => (ps.some((p) => f(p) === null) ? null : add((p) => f(p)!));
+  return {
+    ...first,
+    interval_seconds: shared || first.interval_seconds === null ? first.interval_seconds : round(first.interval_seconds / n),
+    capacity: shared ? first.capacity : limitSum((p) => p.capacity),
+    tokens: shared ? nullable((p) => p.tokens, (xs) => Math.min(...xs)) : nullable((p) => p.tokens, total),
+    rpm: shared ? first.rpm : limitSum((p) => p.rpm),
+    queued_ahead: add((p) => p.queued_ahead),
+    waiting_in_acquire: add((p) => p.waiting_in_acquire),
+    in_flight: add((p) => p.in_flight),
+    // In-flight caps are kept in each process, whatever the store.
+    max_concurrent: limitSum((p) => p.max_concurrent),
+    last_send_time: nullable((p) => p.last_send_time, (xs) => Math.max(...xs)),
+    next_slot_in_seconds: nullable((p) => p.next_slot_in_seconds, (xs) => Math.min(...xs)),
+    models: [...new Set(ps.flatMap((p) => p.models))],
+    windows: sumWindows(ps.map((p) => p.windows), shared),
+    requests: add((p) => p.requests),
+    sent: add((p) => p.sent),
+    queue_timeouts: add((p) => p.queue_timeouts),
+    cancelled: add((p) => p.cancelled),
+    upstream_429: add((p) => p.upstream_429),
+    upstream_5xx: add((p) => p.upstream_5xx),
+    retries: add((p) => p.retries),
+    by_status: sumRecords(ps.map((p) => p.by_status)),
+    tokens_in: add((p) => p.tokens_in ?? 0),
+    tokens_out: add((p) => p.tokens_out ?? 0),
+    queue_wait_ms: sumHistograms(ps.map((p) => p.queue_wait_ms)),
+    upstream_latency_ms: sumHistograms(ps.map((p) => p.upstream_latency_ms)),
+  };
+}
+
+function sumKeys(ks: readonly KeySnapshot[], shared: boolean): KeySnapshot {
+  const add = (f: (k: KeySnapshot) => number) => ks.reduce((a, k) => a + f(k), 0);
+  return {
+    ...ks[0]!,
+    windows: sumWindows(ks.map((k) => k.windows), shared),
+    requests: add((k) => k.requests),
+    rejected: add((k) => k.rejected),
+    rejected_by: sumRecords(ks.map((k) => k.rejected_by)),
+    queued: add((k) => k.queued ?? 0),
+    by_status: sumRecords(ks.map((k) => k.by_status ?? {})),
+    tokens_in: add((k) => k.tokens_in ?? 0),
+    tokens_out: add((k) => k.tokens_out ?? 0),
+  };
+}
+
+function sumWindows(all: readonly Readonly<Record<string, WindowUsage>>[], shared: boolean): Record<string, WindowUsage> {
+  const out: Record<string, WindowUsage> = {};
+  for (const ws of all) {
+    for (const [name, w] of Object.entries(ws)) {
+      const o = out[name];
+      if (!o) out[name] = w;
+      else if (shared) {
+        out[name] = {
+          limit: Math.max(o.limit, w.limit),
+          used: Math.max(o.used, w.used),
+          remaining: Math.min(o.remaining, w.remaining),
+          reset_seconds: Math.min(o.reset_seconds, w.reset_seconds),
+        };
+      } else {
+        out[name] = {
+          limit: o.limit + w.limit,
+          used: o.used + w.used,
+          remaining: o.remaining + w.remaining,
+          reset_seconds: Math.min(o.reset_seconds, w.reset_seconds),
+        };
+      }
+    }
+  }
+  return out;
+}
+
+function sumRecords(rs: readonly Readonly<Record<string, number>>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of rs) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+/** Histograms with the same buckets add up bucket by bucket; others cannot, so the first stands. */
+function sumHistograms(hs: readonly (HistogramSnapshot | undefined)[]): HistogramSnapshot {
+  const present = hs.filter((h): h is HistogramSnapshot => h !== undefined);
+  const first = present[0] ?? { le: [], counts: [0], sum: 0, count: 0 };
+  const same = present.every((h) => h.le.length === first.le.length && h.le.every((b, i) => b === first.le[i]));
+  if (!same) return first;
+  return {
+    le: first.le,
+    counts: first.counts.map((_, i) => present.reduce((a, h) => a + (h.counts[i] ?? 0), 0)),
+    sum: Math.round(present.reduce((a, h) => a + h.sum, 0) * 1000) / 1000,
+    count: present.reduce((a, h) => a + h.count, 0),
+  };
+}
+
+/** Items grouped by key, groups in order of first appearance. */
+function groupBy<T>(items: readonly T[], key: (t: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const g = groups.get(k);
+    if (g) g.push(it);
+    else groups.set(k, [it]);
+  }
+  return [...groups.values()];
+}
+
+function total(xs: readonly number[]): number {
+  return xs.reduce((a, x) => a + x, 0);
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
