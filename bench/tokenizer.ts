@@ -4,10 +4,12 @@
  * counting worker for inputs this size); then how long a 1 MB count stalls
  * the event loop inline and through the worker.
  *
- *   bun bench/tokenizer.ts [--runs 5] [--encoding o200k_base|cl100k_base]
+ *   bun bench/tokenizer.ts [--runs 5] [--encoding o200k_base|cl100k_base] [--file PATH]
  *
  * Text comes from test/tokens/corpus.ts: "english" (Zipf-distributed real
- * words, 5% invented) and "mixed" (English with code, JSON, CJK, emoji…).
+ * words, 5% invented) and "mixed" (English with code, JSON, CJK, emoji…);
+ * --file adds a row of that file's text, repeated to size (real prose, e.g.
+ * /usr/share/common-licenses/GPL-3).
  * Each figure is the median of --runs; gpt-tokenizer's merge cache is
  * cleared before each run so it never counts text it has already seen.
  */
@@ -18,7 +20,11 @@ import { countText, type Encoding, stopCountWorker } from "../src/tokens/index.t
 import { english, mixed } from "../test/tokens/corpus.ts";
 
 const { values } = parseArgs({
-  options: { runs: { type: "string", default: "5" }, encoding: { type: "string", default: "o200k_base" } },
+  options: {
+    runs: { type: "string", default: "5" },
+    encoding: { type: "string", default: "o200k_base" },
+    file: { type: "string" },
+  },
 });
 const runs = Math.max(1, Number(values.runs) || 5);
 const encoding: Encoding = values.encoding === "cl100k_base" ? "cl100k_base" : "o200k_base";
@@ -53,7 +59,11 @@ console.log(`\nload: js-tiktoken ${jsLoad.toFixed(0)} ms, gpt-tokenizer ${gptLoa
 const W = [22, 9, 9, 9, 9, 9, 7];
 console.log("\n" + row(["text", "tokens", "js ms", "js MB/s", "gpt ms", "gpt MB/s", "gpt×"], W));
 const lines: string[] = [];
-for (const [kind, make] of [["english", english], ["mixed", mixed]] as const) {
+const fileText = values.file === undefined ? undefined : await Bun.file(values.file).text();
+const fromFile = (chars: number) => (fileText ?? "").repeat(Math.ceil(chars / Math.max(1, fileText?.length ?? 1))).slice(0, chars);
+const kinds: [string, (chars: number, seed: number) => string][] = [["english", english], ["mixed", mixed]];
+if (fileText) kinds.push(["file", fromFile]);
+for (const [kind, make] of kinds) {
   for (const chars of [100_000, 1_000_000]) {
     const text = make(chars, 7);
     const mb = Buffer.byteLength(text) / 1e6;

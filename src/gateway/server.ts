@@ -39,7 +39,8 @@ function warmTokenizers(rt: Runtime): void {
   const models = rt.providers.filter((p) => metered || p.countsTokens).flatMap((p) => p.models);
   if (models.length === 0) return;
   const encodings = [...new Set(models.map(encodingForModel))];
-  setTimeout(() => void preloadTokenizers(encodings).catch(() => {}), 0);
+  // Main thread only: the worker (another ~95 MB of ranks) starts with the first huge prompt.
+  setTimeout(() => void preloadTokenizers(encodings, { worker: false }).catch(() => {}), 0);
 }
 
 export function startGateway(config: Config, opts: ServeOptions = {}): RunningGateway {

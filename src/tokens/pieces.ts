@@ -9,15 +9,10 @@ export class Pieces {
   readonly texts: string[] = [];
   /** Tokens known without encoding. */
   fixed = 0;
-  /** Total UTF-16 length of `texts`: decides whether counting moves off the main thread. */
-  chars = 0;
 
   /** Adds `value` if it is a non-empty string; anything else is ignored. */
   text(value: unknown): void {
-    if (typeof value === "string" && value.length > 0) {
-      this.texts.push(value);
-      this.chars += value.length;
-    }
+    if (typeof value === "string" && value.length > 0) this.texts.push(value);
   }
 
   tokens(n: number): void {
