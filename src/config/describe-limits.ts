@@ -77,6 +77,21 @@ export function describeKeyPolicy(policy: KeyPolicy): string {
     policy.mode === "reject"
       ? "over limit: reject (429)"
       : `over limit: queue, ${describeWait(policy.max_wait_seconds)}`;
-  const models = policy.models === undefined ? "all models" : `models: ${policy.models.join(", ")}`;
-  return [limits.length > 0 ? limits.join(", ") : "no limits", over, models].join(" · ");
+  const models =
+    policy.models === undefined
+      ? "all models"
+      : Array.isArray(policy.models)
+        ? `models: ${policy.models.join(", ")}`
+        : `models: ${Object.entries(policy.models)
+            .map(([m, l]) => {
+              const d = describeDimensions(l);
+              return d.length > 0 ? `${m} (${d.join(", ")})` : m;
+            })
+            .join(", ")}`;
+  const extra = [
+    policy.group !== undefined ? `group ${policy.group}` : null,
+    policy.budget_usd_per_day !== undefined ? `$${policy.budget_usd_per_day}/day` : null,
+    policy.budget_usd_per_month !== undefined ? `$${policy.budget_usd_per_month}/month` : null,
+  ].filter((x): x is string => x !== null);
+  return [limits.length > 0 ? limits.join(", ") : "no limits", over, models, ...extra].join(" · ");
 }

@@ -2,7 +2,7 @@
 // and KeyPolicy (client keys: limit inbound traffic). They share the limit
 // dimensions so one limiter engine can serve both.
 import { z } from "zod";
-import { bool, intAtLeast, nonEmpty, nonNegative, positive, whenValid } from "./fields.ts";
+import { bool, intAtLeast, nonEmpty, nonNegative, number, positive, whenValid } from "./fields.ts";
 
 /** Limit dimensions shared by every policy; each is optional (absent = unlimited). */
 export const limitFields = {
@@ -71,6 +71,23 @@ export const rateLimitSchema = z
 
 export const keyModes = ["reject", "queue"] as const;
 
+/** Money budgets (USD), priced from the pricing table at admission and settled on real usage. */
+export const budgetFields = {
+  /** USD per sliding 24 h */
+  budget_usd_per_day: positive().optional(),
+  /** USD per sliding 30 days */
+  budget_usd_per_month: positive().optional(),
+};
+
+/** A group of keys (a team): limits all its keys share. */
+export const groupPolicySchema = z.strictObject({
+  ...limitFields,
+  ...budgetFields,
+});
+
+/** Per-key limits on one model, on top of the key's own. */
+const keyModelLimitsSchema = z.preprocess((v) => (v === null ? {} : v), z.strictObject({ ...limitFields }));
+
 export const keyPolicySchema = z
   .strictObject({
     /** shown in stats, logs and error paths instead of the key itself */
@@ -79,8 +96,28 @@ export const keyPolicySchema = z
     /** over limit: reject (429) or queue until the key has budget */
     mode: z.enum(keyModes).default("reject"),
     max_wait_seconds: maxWait(),
-    /** models this key may use ("model" or "provider/model"); absent = all */
-    models: z.array(nonEmpty()).optional(),
+    /**
+     * models this key may use ("model" or "provider/model"); absent = all.
+     * A map gives each listed model its own limits for this key: { gpt-4o: { rpm: 5 } }.
+     */
+    models: z
+      .union([z.array(nonEmpty()), z.record(nonEmpty(), keyModelLimitsSchema)], {
+        error: "must be a list of models or a map of model → limits",
+      })
+      .optional(),
+    /** a group (team) whose limits this key also counts against */
+    group: nonEmpty().optional(),
+    ...budgetFields,
+    /** share of a busy provider line relative to other keys (fair queuing) */
+    weight: positive().default(1),
+    /** higher goes first in a provider's line */
+    priority: number(z.number().int()).default(0),
+    /** let requests lower (never raise) their priority with x-limitrate-priority */
+    allow_priority_header: bool().default(false),
+    /** requests of this key in flight at once; null = unlimited */
+    max_concurrent: intAtLeast(1).nullable().default(null),
+    /** requests of this key waiting in lines at once; beyond → 429 at once */
+    max_queued: intAtLeast(0).nullable().default(null),
   })
   .superRefine(
     (key, ctx) => {
@@ -95,3 +132,4 @@ export type RateLimitMode = (typeof rateLimitModes)[number];
 export type RateLimit = z.output<typeof rateLimitSchema>;
 export type KeyMode = (typeof keyModes)[number];
 export type KeyPolicy = z.output<typeof keyPolicySchema>;
+export type GroupPolicy = z.output<typeof groupPolicySchema>;

@@ -6,6 +6,7 @@ import {
   httpUrl,
   intAtLeast,
   nonEmpty,
+  nonNegative,
   optionalSecret,
   positive,
   positiveInt,
@@ -13,7 +14,7 @@ import {
   section,
   whenValid,
 } from "./fields.ts";
-import { keyPolicySchema, rateLimitSchema } from "./rate-limit-schema.ts";
+import { groupPolicySchema, keyPolicySchema, rateLimitSchema } from "./rate-limit-schema.ts";
 
 export {
   keyModes,
@@ -160,6 +161,26 @@ const providersSchema = z
     { when: isArray },
   );
 
+const groupsSchema = z.record(
+  nonEmpty(),
+  z.preprocess((v) => (v === null ? {} : v), groupPolicySchema),
+);
+
+/** USD per 1M tokens for a model; overrides the built-in table. */
+const priceSchema = z.strictObject({
+  input_usd_per_1m: nonNegative(),
+  output_usd_per_1m: nonNegative(),
+});
+
+export const routingStrategies = ["first", "earliest_slot"] as const;
+
+const routeSchema = z.strictObject({
+  /** first: the first listed provider; earliest_slot: the one whose next free slot comes first */
+  strategy: z.enum(routingStrategies).default("first"),
+  /** candidate providers, in order of preference */
+  providers: z.array(nonEmpty()).min(1),
+});
+
 const configShape = z.strictObject({
   server: section(serverSchema.prefault({})),
   store: section(storeSchema.prefault({})),
@@ -168,22 +189,51 @@ const configShape = z.strictObject({
   keys: section(keysSchema.optional()).optional(),
   /** a model served by several providers goes to the first listed */
   providers: providersSchema,
+  /** limits shared by several keys (teams) */
+  groups: section(groupsSchema.optional()).optional(),
+  /** model → USD per 1M tokens */
+  pricing: section(z.record(nonEmpty(), priceSchema).optional()).optional(),
+  /** model → how to pick among the providers that serve it */
+  routing: section(z.record(nonEmpty(), routeSchema).optional()).optional(),
 });
 
-export const configSchema = configShape.superRefine(checkKeyModels, { when: whenValid("keys", "providers") });
+export const configSchema = configShape
+  .superRefine(checkKeyModels, { when: whenValid("keys", "providers") })
+  .superRefine(checkReferences, { when: whenValid("keys", "providers", "groups", "routing") });
+
+/** Names that refer to other parts of the config must exist there. */
+function checkReferences(config: z.output<typeof configShape>, ctx: z.core.$RefinementCtx): void {
+  const groups = new Set(Object.keys(config.groups ?? {}));
+  for (const [key, policy] of Object.entries(config.keys ?? {})) {
+    if (policy.group !== undefined && !groups.has(policy.group)) {
+      ctx.addIssue({ code: "custom", path: ["keys", key, "group"], message: `no group "${policy.group}" under groups` });
+    }
+  }
+  const byName = new Map(config.providers.map((p) => [p.name, new Set(p.models.map((m) => m.name))]));
+  for (const [model, route] of Object.entries(config.routing ?? {})) {
+    route.providers.forEach((name, i) => {
+      const models = byName.get(name);
+      if (!models) ctx.addIssue({ code: "custom", path: ["routing", model, "providers", i], message: `no provider "${name}"` });
+      else if (!models.has(model)) {
+        ctx.addIssue({ code: "custom", path: ["routing", model, "providers", i], message: `provider "${name}" does not serve "${model}"` });
+      }
+    });
+  }
+}
 
 /** A key's `models` must name a model some provider serves (or "provider/..."), to catch typos at start-up. */
 function checkKeyModels(config: z.output<typeof configShape>, ctx: z.core.$RefinementCtx): void {
   const served = new Set(config.providers.flatMap((p) => p.models.map((m) => m.name)));
   const providers = new Set(config.providers.map((p) => p.name));
   for (const [key, policy] of Object.entries(config.keys ?? {})) {
-    policy.models?.forEach((model, i) => {
+    const listed = Array.isArray(policy.models) ? policy.models : Object.keys(policy.models ?? {});
+    listed.forEach((model, i) => {
       if (served.has(model)) return;
       const slash = model.indexOf("/");
       if (slash > 0 && providers.has(model.slice(0, slash))) return;
       ctx.addIssue({
         code: "custom",
-        path: ["keys", key, "models", i],
+        path: ["keys", key, "models", Array.isArray(policy.models) ? i : model],
         message: `no provider serves model "${model}"`,
       });
     });
@@ -196,3 +246,4 @@ export type StoreConfig = Config["store"];
 export type DefaultsConfig = Config["defaults"];
 export type ProviderConfig = Config["providers"][number];
 export type ModelConfig = ProviderConfig["models"][number];
+export type RouteConfig = NonNullable<Config["routing"]>[string];

@@ -77,7 +77,7 @@ export class KeyRing {
                 maxConcurrent: null,
               })
             : null,
-        models: p.models ? new Set(p.models) : null,
+        models: p.models === undefined ? null : new Set(Array.isArray(p.models) ? p.models : Object.keys(p.models)),
         countsTokens: policy.windows.some((w) => w.dim !== "requests"),
         counters: { requests: 0, rejected: 0, rejectedBy: {}, byStatus: {}, tokensIn: 0, tokensOut: 0 },
       };

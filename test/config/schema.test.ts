@@ -40,8 +40,9 @@ describe("defaults", () => {
 
   test("client keys default to reject, and a bare key has no limits", () => {
     const config = parseConfig(`keys:\n  bare-client-key:\n  limited-key: { rpm: 5 }\n${PROVIDER}`, {});
-    expect(config.keys?.["bare-client-key"]).toEqual({ mode: "reject", max_wait_seconds: null });
-    expect(config.keys?.["limited-key"]).toEqual({ rpm: 5, mode: "reject", max_wait_seconds: null });
+    const keyDefaults = { mode: "reject" as const, max_wait_seconds: null, weight: 1, priority: 0, allow_priority_header: false, max_concurrent: null, max_queued: null };
+    expect(config.keys?.["bare-client-key"]).toEqual(keyDefaults);
+    expect(config.keys?.["limited-key"]).toEqual({ rpm: 5, ...keyDefaults });
   });
 
   test("base_url loses trailing slashes; empty redis means in-process", () => {
@@ -101,7 +102,7 @@ describe("validation errors carry their path", () => {
     ["retries", withRateLimit("{ max_upstream_retries: -1 }"), "providers[0].rate_limit.max_upstream_retries: must be >= 0"],
     ["backoff", withRateLimit("{ upstream_retry_backoff_seconds: 0 }"), "providers[0].rate_limit.upstream_retry_backoff_seconds: must be > 0"],
     ["key mode", `keys: { k1: { mode: wait } }\n${PROVIDER}`, "keys[#0].mode: must be one of reject, queue"],
-    ["key models type", `keys: { k1: { models: gpt-4o } }\n${PROVIDER}`, "keys[#0].models: must be a list (got a string)"],
+    ["key models type", `keys: { k1: { models: gpt-4o } }\n${PROVIDER}`, "keys[#0].models: must be a list of models or a map of model → limits"],
   ];
   for (const [name, text, expected] of cases) {
     test(name, () => expect(problemsOf(text)).toEqual([expected]));
