@@ -12,8 +12,9 @@ import { admitKey, checkModelAllowed, type KeyCharge, type KeyRuntime } from "./
 import { rateLimitHeaders } from "./ratelimit-headers.ts";
 import { parseBody, readBody, type RequestBody } from "./read-body.ts";
 import { relayBody } from "./relay.ts";
-import type { ProviderRuntime, Runtime } from "./runtime.ts";
-import { sendUpstream } from "./upstream.ts";
+import { lineOf, type ProviderRuntime, type Runtime } from "./runtime.ts";
+import { sendUpstream, type UpstreamResult } from "./upstream.ts";
+import type { Permit } from "../limiter/dispatcher.ts";
 import { UsageTap } from "./usage.ts";
 
 /** Who a request turned out to concern, for counting its outcome. */
@@ -24,6 +25,7 @@ interface Seen {
 
 export async function proxy(rt: Runtime, req: Request, path: string, search: string): Promise<Response> {
   const seen: Seen = { key: null, provider: null };
+  rt.received++;
   try {
     const res = await handle(rt, req, path, search, seen);
     count(seen, res.status);
@@ -47,15 +49,16 @@ async function handle(rt: Runtime, req: Request, path: string, search: string, s
 
   const body = parseBody(await readBody(req, server.max_body_bytes));
   const route = rt.router.resolve(body.model);
-  const provider = (seen.provider = route.provider);
-  if (key) checkModelAllowed(key, body.model, provider.name, route.upstreamModel);
-  provider.counters.requests++;
+  if (key) checkModelAllowed(key, body.model, route.provider.name, route.upstreamModel);
+  const model = route.upstreamModel;
+  const candidates = await candidatesFor(rt, route.provider, model, route.rewritten);
 
   // Cost: tokens are counted only when some limit on this path counts them.
   const endpoint = endpointOf(path);
-  const metered = (key?.countsTokens ?? false) || provider.countsTokens;
-  const cost = metered ? await requestCost(endpoint, body.json, route.upstreamModel, defaults.default_output_tokens) : REQUEST_ONLY;
+  const metered = (key?.countsTokens ?? false) || candidates.some((p) => lineOf(p, model).countsTokens);
+  const cost = metered ? await requestCost(endpoint, body.json, model, defaults.default_output_tokens) : REQUEST_ONLY;
   const askUsage = metered && body.stream && (endpoint === "chat" || endpoint === "completions") && !clientAskedUsage(body);
+  const outgoing = outgoingBody(body, route.rewritten ? model : null, askUsage);
 
   // Key budget: 429 (or a wait, in queue mode) before anything else is spent.
   const reservation = new Reservation(rt.store);
@@ -66,31 +69,49 @@ async function handle(rt: Runtime, req: Request, path: string, search: string, s
   }
   const limitHeaders = charge ? rateLimitHeaders(charge.status) : undefined;
 
-  // Provider: wait in its line, send, retry 429/5xx through the same line.
-  let sent;
-  try {
-    sent = await sendUpstream(provider, {
-      path: path.slice("/v1".length) + search,
-      headers: () => upstreamHeaders(req.headers, provider.config.api_key, provider.config.headers),
-      body: outgoingBody(body, route.rewritten ? route.upstreamModel : null, askUsage),
-      items: [{ ref: provider.ref, cost }],
-      signal: req.signal,
-    });
-  } catch (e) {
-    // Never sent (line timeout, shutdown, client gone while waiting) → all back; sent but failed → tokens back.
-    if (e instanceof ApiError && e.wasSent) reservation.settle(SENT_NOTHING_USED);
-    else reservation.giveBack();
-    throw limitHeaders && e instanceof ApiError ? e.withHeaders(limitHeaders) : e;
+  // Provider: wait in its line, send, retry 429/5xx through the same line; with a routing
+  // policy, fall back to the next provider when one answers 5xx or would make it wait too long.
+  let sent: UpstreamResult | null = null;
+  let provider = candidates[0]!;
+  let modelLine = lineOf(provider, model);
+  for (const [i, p] of candidates.entries()) {
+    const last = i === candidates.length - 1;
+    provider = seen.provider = p;
+    modelLine = lineOf(p, model);
+    p.counters.requests++;
+    try {
+      sent = await sendUpstream(p, modelLine.line, {
+        path: path.slice("/v1".length) + search,
+        headers: () => upstreamHeaders(req.headers, p.config.api_key, p.config.headers),
+        body: outgoing,
+        items: modelLine.refs.map((ref) => ({ ref, cost })),
+        signal: req.signal,
+      });
+    } catch (e) {
+      if (!last && e instanceof ApiError && FALLBACK_CODES.has(e.code ?? "") && !req.signal.aborted) {
+        count(seen, e.status);
+        continue;
+      }
+      // Never sent (line timeout, shutdown, client gone while waiting) → all back; sent but failed → tokens back.
+      if (e instanceof ApiError && e.wasSent) reservation.settle(SENT_NOTHING_USED);
+      else reservation.giveBack();
+      throw limitHeaders && e instanceof ApiError ? e.withHeaders(limitHeaders) : e;
+    }
+    settleSpent(rt, sent.spent);
+    if (!last && sent.response.status >= 500) {
+      void sent.response.body?.cancel().catch(() => {});
+      sent.permit?.release();
+      if (sent.permit) settleSpent(rt, [sent.permit]);
+      count(seen, sent.response.status);
+      continue;
+    }
+    break;
   }
+  if (!sent) throw errors.badGateway(provider.name, "no provider answered", false);
   provider.counters.queueWait.record(sent.waitedMs);
   provider.counters.upstreamLatency.record(sent.latencyMs);
-  for (const spent of sent.spent) {
-    const r = new Reservation(rt.store);
-    spent.items.forEach((it, i) => r.hold(it.ref, spent.tickets[i]!, it.cost));
-    r.settle(SENT_NOTHING_USED);
-  }
   const permit = sent.permit;
-  if (permit && provider.countsTokens) permit.items.forEach((it, i) => reservation.hold(it.ref, permit.tickets[i]!, it.cost));
+  if (permit && modelLine.countsTokens) permit.items.forEach((it, i) => reservation.hold(it.ref, permit.tickets[i]!, it.cost));
 
   // Relay: pass the answer through; when it ends, free the slot and settle real usage.
   const res = sent.response;
@@ -135,6 +156,42 @@ async function handle(rt: Runtime, req: Request, path: string, search: string, s
   // A stream: passed on chunk by chunk, never buffered whole.
   const stream = relayBody(res.body, { transform: tap?.transform, flush: tap ? () => tap.flush() : undefined, onEnd: finish });
   return new Response(stream, init);
+}
+
+/** Errors after which a routing policy tries the next provider. */
+const FALLBACK_CODES = new Set(["rate_limit_queue_timeout", "upstream_unreachable", "upstream_timeout", "request_exceeds_limit"]);
+
+/** Attempts that reached the upstream but were not used (429/5xx, fallback): one request, no tokens. */
+function settleSpent(rt: Runtime, permits: readonly Permit[]): void {
+  for (const spent of permits) {
+    const r = new Reservation(rt.store);
+    spent.items.forEach((it, i) => r.hold(it.ref, spent.tickets[i]!, it.cost));
+    r.settle(SENT_NOTHING_USED);
+  }
+}
+
+/**
+ * The providers to try, in order. Without a routing policy (or when the client
+ * forced one with provider/model): the routed provider alone. With
+ * `earliest_slot`: the listed providers by how soon each could send.
+ */
+async function candidatesFor(rt: Runtime, routed: ProviderRuntime, model: string, forced: boolean): Promise<ProviderRuntime[]> {
+  const policy = forced ? undefined : rt.config.routing?.[model];
+  if (!policy) return [routed];
+  const listed = policy.providers.flatMap((n) => rt.providers.filter((p) => p.name === n));
+  if (policy.strategy !== "earliest_slot" || listed.length < 2) return listed;
+  const probe = { requests: 1, input_tokens: 0, output_tokens: 0 };
+  const waits = await Promise.all(
+    listed.map(async (p) => {
+      const l = lineOf(p, model);
+      if (!l.line) return 0;
+      const h = p.counters.upstreamLatency.snapshot();
+      const typical = h.count > 0 ? h.sum / h.count : 1000;
+      return l.line.expectedWaitMs(l.refs.map((ref) => ({ ref, cost: probe })), typical).catch(() => Infinity);
+    }),
+  );
+  // Stable: ties keep the listed order.
+  return listed.map((p, i) => ({ p, w: waits[i]!, i })).sort((a, b) => a.w - b.w || a.i - b.i).map((x) => x.p);
 }
 
 function clientAskedUsage(body: RequestBody): boolean {

@@ -5,6 +5,7 @@
 import { systemClock, type Clock } from "../clock.ts";
 import type { Policy } from "../core/policy.ts";
 import type { Config, ProviderConfig } from "../config/schema.ts";
+import { ConcurrencyGate } from "../limiter/concurrency-gate.ts";
 import { Dispatcher } from "../limiter/dispatcher.ts";
 import { isUnlimited, pacedPolicy } from "../limiter/policies.ts";
 import { MemoryStore } from "../store/memory-store.ts";
@@ -26,6 +27,17 @@ export interface ProviderCounters {
   readonly upstreamLatency: Histogram;
 }
 
+/** Where requests for one model of a provider wait, and the limiters they must fit. */
+export interface ModelLine {
+  /** The model's name, or null for the provider's shared line (models without limits of their own). */
+  readonly model: string | null;
+  /** Provider first, then the model's own limiter if it has one: one atomic decision. */
+  readonly refs: readonly LimiterRef[];
+  /** null when nothing on this path limits: requests go straight through. */
+  readonly line: Dispatcher | null;
+  readonly countsTokens: boolean;
+}
+
 export interface ProviderRuntime {
   readonly name: string;
   readonly config: ProviderConfig;
@@ -35,8 +47,13 @@ export interface ProviderRuntime {
   readonly timeoutMs: number;
   readonly policy: Policy;
   readonly ref: LimiterRef;
-  /** null when the provider has no limits at all: requests go straight through. */
+  /** The provider's shared line: models without limits of their own wait here. */
   readonly line: Dispatcher | null;
+  /** Lines of models with limits of their own, by model name. */
+  readonly modelLines: ReadonlyMap<string, ModelLine>;
+  readonly shared: ModelLine;
+  /** The provider's max_concurrent, shared by all its lines (null: none). */
+  readonly gate: ConcurrencyGate | null;
   /** Whether its limits count tokens (then each request's tokens are counted and settled). */
   readonly countsTokens: boolean;
   readonly counters: ProviderCounters;
@@ -52,6 +69,8 @@ export interface Runtime {
   readonly startedAt: number;
   /** Requests being handled right now (for graceful shutdown). */
   active: number;
+  /** Routed requests received (/v1 POSTs), whatever became of them. */
+  received: number;
 }
 
 export interface RuntimeOptions {
@@ -72,24 +91,47 @@ export function createRuntime(config: Config, opts: RuntimeOptions = {}): Runtim
     keys: new KeyRing(config.keys, store, clock),
     startedAt: clock.now(),
     active: 0,
+    received: 0,
   };
 }
 
 function providerRuntime(p: ProviderConfig, store: Store, clock: Clock): ProviderRuntime {
   const rl = p.rate_limit;
   const policy = pacedPolicy(rl);
-  const ref: LimiterRef = { id: `prov:${p.name}`, policy };
-  const line =
-    isUnlimited(policy) && rl.max_concurrent === null
+  const tag = `prov:${p.name}`; // a provider and its models share one Cluster slot: one script decides both
+  const ref: LimiterRef = { id: tag, policy, tag };
+  const countsTokens = (pol: Policy) => pol.windows.some((w) => w.dim !== "requests");
+  const modelsWithLimits = p.models.filter((m) => m.rate_limit !== undefined);
+  // With per-model lines, the provider's max_concurrent is a gate all of them share.
+  const gate = rl.max_concurrent !== null && modelsWithLimits.length > 0 ? new ConcurrencyGate(rl.max_concurrent) : null;
+  const lineFor = (name: string, subject: string, pols: readonly Policy[], maxWait: number | null, maxConcurrent: number | null) =>
+    pols.every(isUnlimited) && maxConcurrent === null && gate === null
       ? null
       : new Dispatcher({
-          name: p.name,
-          subject: `provider '${p.name}'`,
+          name,
+          subject,
           store,
           clock,
-          maxWaitMs: rl.max_wait_seconds === null ? null : rl.max_wait_seconds * 1000,
-          maxConcurrent: rl.max_concurrent,
+          maxWaitMs: maxWait === null ? null : maxWait * 1000,
+          maxConcurrent,
+          gates: gate ? [gate] : undefined,
         });
+  const line = lineFor(p.name, `provider '${p.name}'`, [policy], rl.max_wait_seconds, gate ? null : rl.max_concurrent);
+  const shared: ModelLine = { model: null, refs: [ref], line, countsTokens: countsTokens(policy) };
+  const modelLines = new Map<string, ModelLine>();
+  for (const m of modelsWithLimits) {
+    const mrl = m.rate_limit!;
+    const mpolicy = pacedPolicy(mrl);
+    const mref: LimiterRef = { id: `model:${p.name}:${m.name}`, policy: mpolicy, tag };
+    // The model waits for the later of its own slot and its provider's; the stricter max_wait applies.
+    const maxWait = [mrl.max_wait_seconds, rl.max_wait_seconds].filter((x): x is number => x !== null);
+    modelLines.set(m.name, {
+      model: m.name,
+      refs: [ref, mref],
+      line: lineFor(`${p.name}/${m.name}`, `model '${m.name}' at provider '${p.name}'`, [policy, mpolicy], maxWait.length ? Math.min(...maxWait) : null, mrl.max_concurrent),
+      countsTokens: countsTokens(policy) || countsTokens(mpolicy),
+    });
+  }
   return {
     name: p.name,
     config: p,
@@ -99,7 +141,10 @@ function providerRuntime(p: ProviderConfig, store: Store, clock: Clock): Provide
     policy,
     ref,
     line,
-    countsTokens: policy.windows.some((w) => w.dim !== "requests"),
+    modelLines,
+    shared,
+    gate,
+    countsTokens: shared.countsTokens || [...modelLines.values()].some((l) => l.countsTokens),
     counters: {
       requests: 0,
       upstream429: 0,
@@ -115,7 +160,15 @@ function providerRuntime(p: ProviderConfig, store: Store, clock: Clock): Provide
   };
 }
 
+/** The line a request for `model` at provider `p` waits in. */
+export function lineOf(p: ProviderRuntime, model: string): ModelLine {
+  return p.modelLines.get(model) ?? p.shared;
+}
+
 export function closeRuntime(rt: Runtime): void {
-  for (const p of rt.providers) p.line?.close();
+  for (const p of rt.providers) {
+    p.line?.close();
+    for (const l of p.modelLines.values()) l.line?.close();
+  }
   rt.keys.close();
 }

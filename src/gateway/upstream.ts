@@ -7,7 +7,7 @@
  */
 import { errors, ApiError } from "../errors.ts";
 import type { AcquireItem } from "../store/store.ts";
-import type { Permit } from "../limiter/dispatcher.ts";
+import type { Dispatcher, Permit } from "../limiter/dispatcher.ts";
 import type { ProviderRuntime } from "./runtime.ts";
 
 export interface UpstreamRequest {
@@ -36,14 +36,14 @@ const MAX_BACKOFF_MS = 60_000;
 /** A Retry-After further out than this is not believed. */
 const MAX_RETRY_AFTER_MS = 10 * 60_000;
 
-export async function sendUpstream(p: ProviderRuntime, req: UpstreamRequest): Promise<UpstreamResult> {
+export async function sendUpstream(p: ProviderRuntime, line: Dispatcher | null, req: UpstreamRequest): Promise<UpstreamResult> {
   const rl = p.config.rate_limit;
   const maxRetries = rl.retry_upstream_429 ? rl.max_upstream_retries : 0;
   const url = p.baseUrl + req.path;
   const spent: Permit[] = [];
   let waitedMs = 0;
   for (let attempt = 0; ; attempt++) {
-    const permit = p.line ? await p.line.admit({ items: req.items, signal: req.signal, front: attempt > 0 }) : null;
+    const permit = line ? await line.admit({ items: req.items, signal: req.signal, front: attempt > 0 }) : null;
     waitedMs += permit?.waitedMs ?? 0;
     // One controller for both the client leaving and the timeout (cheaper than AbortSignal.any + timeout).
     const ctl = new AbortController();

@@ -9,6 +9,7 @@ import type { Clock } from "../clock.ts";
 import { ZERO_COST, costOf, type Cost, type Decision, type Ticket, type WindowStatus } from "../core/policy.ts";
 import { ApiError, errors } from "../errors.ts";
 import type { AcquireItem, Store } from "../store/store.ts";
+import type { ConcurrencyGate } from "./concurrency-gate.ts";
 import { type QueueNode, WaitQueue } from "./wait-queue.ts";
 
 export interface DispatcherOptions {
@@ -23,6 +24,8 @@ export interface DispatcherOptions {
   readonly maxConcurrent: number | null;
   /** How far ahead of its slot the head claims it, so timer jitter does not slow the cadence. */
   readonly horizonMs?: number;
+  /** Caps shared with other lines (e.g. the provider's max_concurrent across its models' lines). */
+  readonly gates?: readonly ConcurrencyGate[];
 }
 
 export interface AdmitRequest {
@@ -86,6 +89,24 @@ export class Dispatcher {
 
   constructor(opts: DispatcherOptions) {
     this.opts = opts;
+    for (const g of opts.gates ?? []) g.subscribe(() => this.queue.size > 0 && this.pump());
+  }
+
+  /** Room for one more request in flight, here and in every shared gate. */
+  private hasRoom(): boolean {
+    const { maxConcurrent, gates } = this.opts;
+    if (maxConcurrent !== null && this.inFlight >= maxConcurrent) return false;
+    return gates === undefined || gates.every((g) => g.hasRoom());
+  }
+
+  private takeSlot(): void {
+    this.inFlight++;
+    for (const g of this.opts.gates ?? []) g.take();
+  }
+
+  private freeSlot(): void {
+    this.inFlight--;
+    for (const g of this.opts.gates ?? []) g.release();
   }
 
   get name(): string {
@@ -101,12 +122,12 @@ export class Dispatcher {
     if (this.closed) return Promise.reject(errors.shuttingDown());
     if (req.signal?.aborted) return Promise.reject(errors.clientClosed());
     const now = this.opts.clock.now();
-    const { maxWaitMs, store, maxConcurrent } = this.opts;
+    const { maxWaitMs, store } = this.opts;
     // Fast path: nobody waiting, a slot free, an in-process store that decides synchronously.
-    if (store.acquireNow && this.queue.size === 0 && !this.pumping && !req.front && (maxConcurrent === null || this.inFlight < maxConcurrent)) {
+    if (store.acquireNow && this.queue.size === 0 && !this.pumping && !req.front && this.hasRoom()) {
       const d = store.acquireNow(req.items, this.opts.horizonMs ?? DEFAULT_HORIZON_MS);
       if (d.allowed && d.delayMs < 1) {
-        this.inFlight++;
+        this.takeSlot();
         return Promise.resolve(this.permit(req.items, d.tickets, d.status, now, now));
       }
       if (d.allowed) d.tickets.forEach((t, i) => void store.giveBack(req.items[i]!.ref, t, req.items[i]!.cost));
@@ -211,7 +232,7 @@ export class Dispatcher {
   /** Returns a claimed slot that will not be used. */
   private unclaim(w: Waiter): void {
     this.claimedSet.delete(w);
-    this.inFlight--;
+    this.freeSlot();
     const tickets = w.tickets ?? [];
     w.items.forEach((it, i) => {
       const t = tickets[i];
@@ -255,12 +276,12 @@ export class Dispatcher {
   }
 
   private async run(): Promise<void> {
-    const { store, clock, maxConcurrent } = this.opts;
+    const { store, clock } = this.opts;
     const horizon = this.opts.horizonMs ?? DEFAULT_HORIZON_MS;
     for (;;) {
       const head = this.queue.peek();
       if (!head || this.closed) return this.idle();
-      if (maxConcurrent !== null && this.inFlight >= maxConcurrent) return this.idle(); // release() pumps again
+      if (!this.hasRoom()) return this.idle(); // release() (or a shared gate) pumps again
       let d: Decision;
       try {
         d = await store.acquire(head.items, horizon);
@@ -297,7 +318,7 @@ export class Dispatcher {
       this.aheadCost = add(this.aheadCost, head.items[0]?.cost ?? ZERO_COST, -1);
       head.tickets = d.tickets;
       head.status = d.status;
-      this.inFlight++;
+      this.takeSlot();
       if (d.delayMs >= 1) {
         head.phase = "claimed";
         this.claimedSet.add(head);
@@ -345,10 +366,27 @@ export class Dispatcher {
       release: () => {
         if (released) return;
         released = true;
-        this.inFlight--;
+        this.freeSlot();
         if (this.queue.size > 0) this.pump();
       },
     };
+  }
+
+  /**
+   * How long a request with these items would wait here now: pacing and
+   * windows behind everyone already in line, plus — when the concurrency cap
+   * is full — the line's turnover at `typicalMs` per exchange.
+   */
+  async expectedWaitMs(items: readonly AcquireItem[], typicalMs: number): Promise<number> {
+    let wait = 0;
+    for (const [i, it] of items.entries()) {
+      const ahead = i === 0 ? this.aheadCost : ZERO_COST;
+      const n = i === 0 ? this.queue.size : 0;
+      wait = Math.max(wait, await this.opts.store.estimateWait(it.ref, ahead, n, it.cost));
+    }
+    const cap = this.opts.maxConcurrent ?? Math.min(...(this.opts.gates ?? []).map((g) => g.max));
+    if (Number.isFinite(cap) && !this.hasRoom()) wait = Math.max(wait, ((this.queue.size + 1) / cap) * typicalMs);
+    return wait;
   }
 
   stats(): DispatcherStats {

@@ -1,8 +1,9 @@
 /** Builds a StatsSnapshot from a running gateway. Reads state only; changes nothing. */
 import type { WindowStatus } from "../core/policy.ts";
-import type { ProviderRuntime, Runtime } from "../gateway/runtime.ts";
+import type { ModelLine, ProviderRuntime, Runtime } from "../gateway/runtime.ts";
+import type { DispatcherStats } from "../limiter/dispatcher.ts";
 import type { KeyRuntime } from "../gateway/keys.ts";
-import type { KeySnapshot, ProviderSnapshot, StatsSnapshot, WindowUsage } from "./snapshot.ts";
+import type { KeySnapshot, ModelLineSnapshot, ProviderSnapshot, StatsSnapshot, WindowUsage } from "./snapshot.ts";
 
 export async function collectSnapshot(rt: Runtime): Promise<StatsSnapshot> {
   const now = rt.clock.now();
@@ -16,7 +17,7 @@ export async function collectSnapshot(rt: Runtime): Promise<StatsSnapshot> {
     providers,
     keys,
     totals: {
-      requests: sum((p) => p.requests),
+      requests: rt.received,
       queued: sum((p) => p.waiting_in_acquire),
       in_flight: sum((p) => p.in_flight),
       sent: sum((p) => p.sent),
@@ -29,18 +30,22 @@ export async function collectSnapshot(rt: Runtime): Promise<StatsSnapshot> {
 async function providerSnapshot(rt: Runtime, p: ProviderRuntime): Promise<ProviderSnapshot> {
   const rl = p.config.rate_limit;
   const pacing = p.policy.pacing;
-  const status = p.line ? await rt.store.status(p.ref).catch(() => null) : null;
-  const line = p.line?.stats();
+  const limited = p.line !== null || p.modelLines.size > 0;
+  const status = limited ? await rt.store.status(p.ref).catch(() => null) : null;
+  const lines = [p.line, ...[...p.modelLines.values()].map((l) => l.line)].flatMap((l) => (l ? [l.stats()] : []));
+  const sum = (f: (s: DispatcherStats) => number) => lines.reduce((a, s) => a + f(s), 0);
+  const lastSend = lines.reduce<number | null>((a, s) => (s.lastSendTime !== null && (a === null || s.lastSendTime > a) ? s.lastSendTime : a), null);
+  const modelLines = await Promise.all([...p.modelLines.values()].map((l) => modelLineSnapshot(rt, p, l)));
   return {
     provider: p.name,
     mode: rl.mode,
     interval_seconds: pacing ? round(pacing.intervalMs / 1000, 3) : null,
     capacity: pacing ? pacing.capacity : null,
     tokens: status?.pacing ? status.pacing.available : null,
-    queued_ahead: line?.queued ?? 0,
-    waiting_in_acquire: (line?.queued ?? 0) + (line?.claimed ?? 0),
-    in_flight: line?.inFlight ?? 0,
-    last_send_time: line?.lastSendTime != null ? round(line.lastSendTime / 1000, 3) : null,
+    queued_ahead: sum((s) => s.queued),
+    waiting_in_acquire: sum((s) => s.queued + s.claimed),
+    in_flight: sum((s) => s.inFlight),
+    last_send_time: lastSend !== null ? round(lastSend / 1000, 3) : null,
     next_slot_in_seconds: status?.pacing ? round(status.pacing.nextSlotInMs / 1000, 3) : null,
     models: p.models,
     rpm: rl.rpm ?? null,
@@ -48,9 +53,9 @@ async function providerSnapshot(rt: Runtime, p: ProviderRuntime): Promise<Provid
     max_wait_seconds: rl.max_wait_seconds,
     windows: windowsOf(status?.windows ?? []),
     requests: p.counters.requests,
-    sent: line?.sent ?? p.counters.requests,
-    queue_timeouts: line?.timedOut ?? 0,
-    cancelled: line?.cancelled ?? 0,
+    sent: lines.length ? sum((s) => s.sent) : p.counters.requests,
+    queue_timeouts: sum((s) => s.timedOut),
+    cancelled: sum((s) => s.cancelled),
     upstream_429: p.counters.upstream429,
     upstream_5xx: p.counters.upstream5xx,
     retries: p.counters.retries,
@@ -59,6 +64,32 @@ async function providerSnapshot(rt: Runtime, p: ProviderRuntime): Promise<Provid
     tokens_out: p.counters.tokensOut,
     queue_wait_ms: p.counters.queueWait.snapshot(),
     upstream_latency_ms: p.counters.upstreamLatency.snapshot(),
+    model_lines: modelLines,
+  };
+}
+
+async function modelLineSnapshot(rt: Runtime, p: ProviderRuntime, l: ModelLine): Promise<ModelLineSnapshot> {
+  const mref = l.refs[1]!;
+  const mrl = p.config.models.find((m) => m.name === l.model)?.rate_limit;
+  const status = await rt.store.status(mref).catch(() => null);
+  const s = l.line?.stats();
+  const pacing = mref.policy.pacing;
+  return {
+    model: l.model ?? "",
+    mode: mrl?.mode ?? "spaced",
+    interval_seconds: pacing ? round(pacing.intervalMs / 1000, 3) : null,
+    capacity: pacing ? pacing.capacity : null,
+    tokens: status?.pacing ? status.pacing.available : null,
+    queued_ahead: s?.queued ?? 0,
+    waiting_in_acquire: (s?.queued ?? 0) + (s?.claimed ?? 0),
+    in_flight: s?.inFlight ?? 0,
+    last_send_time: s?.lastSendTime != null ? round(s.lastSendTime / 1000, 3) : null,
+    next_slot_in_seconds: status?.pacing ? round(status.pacing.nextSlotInMs / 1000, 3) : null,
+    rpm: mrl?.rpm ?? null,
+    max_concurrent: mrl?.max_concurrent ?? null,
+    windows: windowsOf(status?.windows ?? []),
+    sent: s?.sent ?? 0,
+    queue_timeouts: s?.timedOut ?? 0,
   };
 }
 

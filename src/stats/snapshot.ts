@@ -12,6 +12,25 @@ export interface WindowUsage {
   readonly reset_seconds: number;
 }
 
+/** A model with limits of its own: its line, under its provider. */
+export interface ModelLineSnapshot {
+  readonly model: string;
+  readonly mode: string;
+  readonly interval_seconds: number | null;
+  readonly capacity: number | null;
+  readonly tokens: number | null;
+  readonly queued_ahead: number;
+  readonly waiting_in_acquire: number;
+  readonly in_flight: number;
+  readonly last_send_time: number | null;
+  readonly next_slot_in_seconds: number | null;
+  readonly rpm: number | null;
+  readonly max_concurrent: number | null;
+  readonly windows: Readonly<Record<string, WindowUsage>>;
+  readonly sent: number;
+  readonly queue_timeouts: number;
+}
+
 export interface ProviderSnapshot {
   readonly provider: string;
   readonly mode: string;
@@ -49,6 +68,8 @@ export interface ProviderSnapshot {
   readonly queue_wait_ms: HistogramSnapshot;
   /** Upstream time to response headers, ms. */
   readonly upstream_latency_ms: HistogramSnapshot;
+  /** Lines of models with limits of their own (their numbers are included in the provider's). */
+  readonly model_lines: readonly ModelLineSnapshot[];
 }
 
 export interface KeySnapshot {

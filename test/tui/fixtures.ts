@@ -28,6 +28,7 @@ export function providerSnap(name: string, extra: Partial<ProviderSnapshot> = {}
     upstream_5xx: 0,
     retries: 0,
     by_status: {},
+    model_lines: [],
     tokens_in: 0,
     tokens_out: 0,
     queue_wait_ms: { le: [100, 1000], counts: [0, 0, 0], sum: 0, count: 0 },
