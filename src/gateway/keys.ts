@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../clock.ts";
 import type { Cost, Policy, Ticket, WindowStatus } from "../core/policy.ts";
-import type { KeyPolicy } from "../config/rate-limit-schema.ts";
+import type { GroupPolicy, KeyPolicy } from "../config/rate-limit-schema.ts";
 import { keyLabel } from "../config/secrets.ts";
 import { errors } from "../errors.ts";
 import { Dispatcher } from "../limiter/dispatcher.ts";
@@ -28,6 +28,14 @@ export interface KeyCounters {
   tokensOut: number;
 }
 
+/** A group of keys (a team) with limits they share. */
+export interface GroupRuntime {
+  readonly name: string;
+  readonly ref: LimiterRef;
+  readonly policy: Policy;
+  readonly counters: KeyCounters;
+}
+
 export interface KeyRuntime {
   /** The key's name, or "key:" + a short hash: all that is ever shown. */
   readonly label: string;
@@ -38,36 +46,72 @@ export interface KeyRuntime {
   readonly line: Dispatcher | null;
   /** Models (or provider/model) this key may use; null = all. */
   readonly models: ReadonlySet<string> | null;
+  /** This key's own limits on particular models. */
+  readonly modelRefs: ReadonlyMap<string, LimiterRef>;
+  readonly group: GroupRuntime | null;
   /** Whether its limits count tokens (else only requests are counted: no tokenizer on its path). */
   readonly countsTokens: boolean;
   readonly counters: KeyCounters;
 }
 
+/** One limiter a key's request must fit, and how messages name it. */
+export interface KeyItem {
+  readonly ref: LimiterRef;
+  readonly subject: string;
+  readonly counters: KeyCounters;
+}
+
 /** What a key's admission charged, to settle later. */
 export interface KeyCharge {
-  readonly ticket: Ticket;
+  readonly refs: readonly LimiterRef[];
+  readonly tickets: readonly Ticket[];
+  /** The key's own windows after the charge (for the rate-limit headers). */
   readonly status: readonly WindowStatus[];
 }
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+const newCounters = (): KeyCounters => ({ requests: 0, rejected: 0, rejectedBy: {}, byStatus: {}, tokensIn: 0, tokensOut: 0 });
+const countsTokens = (p: Policy) => p.windows.some((w) => w.dim !== "requests");
 
 export class KeyRing {
   private readonly byHash = new Map<string, KeyRuntime>();
   readonly all: readonly KeyRuntime[];
+  readonly groups: readonly GroupRuntime[];
 
-  constructor(keys: Readonly<Record<string, KeyPolicy>> | undefined, store: Store, clock: Clock) {
+  constructor(
+    keys: Readonly<Record<string, KeyPolicy>> | undefined,
+    groups: Readonly<Record<string, GroupPolicy>> | undefined,
+    store: Store,
+    clock: Clock,
+  ) {
+    const groupRts = new Map<string, GroupRuntime>();
+    for (const [name, g] of Object.entries(groups ?? {})) {
+      const policy = windowPolicy(g);
+      // A group's keys share its hash tag, so key and group are decided by one script on Redis Cluster.
+      groupRts.set(name, { name, ref: { id: `group:${name}`, policy, tag: `group:${name}` }, policy, counters: newCounters() });
+    }
     const all: KeyRuntime[] = [];
     for (const [key, p] of Object.entries(keys ?? {})) {
       const hash = sha256(key);
+      const id = `key:${hash.slice(0, 16)}`;
       const policy = windowPolicy(p);
       const label = keyLabel(key, p.name);
+      const group = p.group !== undefined ? (groupRts.get(p.group) ?? null) : null;
+      const tag = group ? group.ref.tag! : id;
+      const modelRefs = new Map<string, LimiterRef>();
+      if (p.models !== undefined && !Array.isArray(p.models)) {
+        for (const [model, limits] of Object.entries(p.models)) {
+          const mp = windowPolicy(limits);
+          if (!isUnlimited(mp)) modelRefs.set(model, { id: `${id}:model:${model}`, policy: mp, tag });
+        }
+      }
       const rt: KeyRuntime = {
         label,
-        ref: { id: `key:${hash.slice(0, 16)}`, policy },
+        ref: { id, policy, tag },
         policy,
         mode: p.mode,
         line:
-          p.mode === "queue" && !isUnlimited(policy)
+          p.mode === "queue"
             ? new Dispatcher({
                 name: label,
                 subject: `key '${label}'`,
@@ -78,13 +122,16 @@ export class KeyRing {
               })
             : null,
         models: p.models === undefined ? null : new Set(Array.isArray(p.models) ? p.models : Object.keys(p.models)),
-        countsTokens: policy.windows.some((w) => w.dim !== "requests"),
-        counters: { requests: 0, rejected: 0, rejectedBy: {}, byStatus: {}, tokensIn: 0, tokensOut: 0 },
+        modelRefs,
+        group,
+        countsTokens: countsTokens(policy) || (group !== null && countsTokens(group.policy)) || [...modelRefs.values()].some((r) => countsTokens(r.policy)),
+        counters: newCounters(),
       };
       this.byHash.set(hash, rt);
       all.push(rt);
     }
     this.all = all;
+    this.groups = [...groupRts.values()];
   }
 
   get enabled(): boolean {
@@ -98,6 +145,7 @@ export class KeyRing {
     const key = token === null ? undefined : this.byHash.get(sha256(token));
     if (!key) throw errors.unauthorized("Incorrect or missing API key. Use one of the client keys configured in limitrate.");
     key.counters.requests++;
+    if (key.group) key.group.counters.requests++;
     return key;
   }
 
@@ -113,39 +161,61 @@ export function checkModelAllowed(key: KeyRuntime, requested: string, provider: 
   throw errors.forbidden(`This API key may not use the model '${requested}'.`);
 }
 
-/** Charges the key for this request, or answers 429 (reject mode) / waits (queue mode). */
-export async function admitKey(store: Store, key: KeyRuntime, cost: Cost, signal: AbortSignal): Promise<KeyCharge | null> {
-  if (isUnlimited(key.policy)) return null;
-  const item = { ref: key.ref, cost };
+/** The limiters a request of `key` for `model` must fit together: the key, its group, its own limit on the model. */
+export function keyItems(key: KeyRuntime, requested: string, provider: string, model: string): KeyItem[] {
+  const items: KeyItem[] = [{ ref: key.ref, subject: `key '${key.label}'`, counters: key.counters }];
+  if (key.group) items.push({ ref: key.group.ref, subject: `group '${key.group.name}'`, counters: key.group.counters });
+  const m = key.modelRefs.get(requested) ?? key.modelRefs.get(model) ?? key.modelRefs.get(`${provider}/${model}`);
+  if (m) items.push({ ref: m, subject: `key '${key.label}' on model '${model}'`, counters: key.counters });
+  return items.filter((it) => !isUnlimited(it.ref.policy));
+}
+
+/** Charges the key (and its group and model limit) for this request, or answers 429 (reject mode) / waits (queue mode). */
+export async function admitKey(
+  store: Store,
+  key: KeyRuntime,
+  items: readonly KeyItem[],
+  cost: Cost,
+  signal: AbortSignal,
+): Promise<KeyCharge | null> {
+  if (items.length === 0) return null;
+  const acquire = items.map((it) => ({ ref: it.ref, cost }));
+  const refs = items.map((it) => it.ref);
+  const ownStatus = (all: readonly (readonly WindowStatus[])[]) => (items[0]!.ref === key.ref ? (all[0] ?? []) : []);
   if (key.line) {
     try {
-      const permit = await key.line.admit({ items: [item], signal });
+      const permit = await key.line.admit({ items: acquire, signal });
       permit.release(); // a key's line limits budget, not concurrency
-      return { ticket: permit.tickets[0]!, status: permit.status[0] ?? [] };
+      return { refs, tickets: permit.tickets, status: ownStatus(permit.status) };
     } catch (e) {
       key.counters.rejected++;
       throw e;
     }
   }
-  const d = await store.acquire([item], 0);
-  if (d.allowed) return { ticket: d.tickets[0]!, status: d.status[0] ?? [] };
+  const d = await store.acquire(acquire, 0);
+  if (d.allowed) return { refs, tickets: d.tickets, status: ownStatus(d.status) };
   key.counters.rejected++;
-  const names = d.blocked.flatMap((b) => b.names);
-  for (const n of names) key.counters.rejectedBy[n] = (key.counters.rejectedBy[n] ?? 0) + 1;
-  const headers = rateLimitHeaders(d.status[0] ?? []);
-  if (d.waitMs === Infinity) {
-    throw errors.neverFits(`key '${key.label}'`, d.never.flatMap((n) => n.names), headers);
-  }
-  const windows = d.status[0] ?? [];
-  const detail = names
-    .map((n) => {
+  const headers = rateLimitHeaders(ownStatus(d.status));
+  const parts: string[] = [];
+  const names: string[] = [];
+  for (const b of d.blocked) {
+    const it = items[b.item]!;
+    if (it.counters !== key.counters) it.counters.rejected++;
+    const windows = d.status[b.item] ?? [];
+    for (const n of b.names) {
+      names.push(n);
+      it.counters.rejectedBy[n] = (it.counters.rejectedBy[n] ?? 0) + 1;
       const w = windows.find((x) => x.name === n);
-      return w ? `${describeLimit(n)}: limit ${w.limit}, used ${Math.ceil(w.used)}` : describeLimit(n);
-    })
-    .join("; ");
+      parts.push(`${it.subject}: ${describeLimit(n)}${w ? `, limit ${w.limit}, used ${Math.ceil(w.used)}` : ""}`);
+    }
+  }
+  if (d.waitMs === Infinity) {
+    const never = d.never.map((n) => `${items[n.item]!.subject} (${n.names.join(", ")})`);
+    throw errors.neverFits(never.join(" and "), d.never.flatMap((n) => n.names), headers);
+  }
   const kind = names.every((n) => n === "rpm" || n === "rpd") ? "requests" : "tokens";
   throw errors.rateLimited(
-    `Rate limit reached for key '${key.label}' on ${detail}. Please try again in ${(d.waitMs / 1000).toFixed(1)} s.`,
+    `Rate limit reached for ${parts.join("; ")}. Please try again in ${(d.waitMs / 1000).toFixed(1)} s.`,
     kind,
     d.waitMs,
     headers,

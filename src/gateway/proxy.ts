@@ -8,7 +8,7 @@ import { Reservation, SENT_NOTHING_USED } from "../limiter/reservation.ts";
 import { requireToken } from "./auth.ts";
 import { countOutput, endpointOf, REQUEST_ONLY, requestCost, type Endpoint } from "./cost.ts";
 import { clientHeaders, upstreamHeaders } from "./headers.ts";
-import { admitKey, checkModelAllowed, type KeyCharge, type KeyRuntime } from "./keys.ts";
+import { admitKey, checkModelAllowed, keyItems, type KeyCharge, type KeyRuntime } from "./keys.ts";
 import { rateLimitHeaders } from "./ratelimit-headers.ts";
 import { parseBody, readBody, type RequestBody } from "./read-body.ts";
 import { relayBody } from "./relay.ts";
@@ -64,8 +64,8 @@ async function handle(rt: Runtime, req: Request, path: string, search: string, s
   const reservation = new Reservation(rt.store);
   let charge: KeyCharge | null = null;
   if (key) {
-    charge = await admitKey(rt.store, key, cost, req.signal);
-    if (charge) reservation.hold(key.ref, charge.ticket, cost);
+    charge = await admitKey(rt.store, key, keyItems(key, body.model, route.provider.name, model), cost, req.signal);
+    charge?.refs.forEach((ref, i) => reservation.hold(ref, charge!.tickets[i]!, cost));
   }
   const limitHeaders = charge ? rateLimitHeaders(charge.status) : undefined;
 
@@ -124,9 +124,9 @@ async function handle(rt: Runtime, req: Request, path: string, search: string, s
     reservation.settle(actual);
     provider.counters.tokensIn += actual.input_tokens;
     provider.counters.tokensOut += actual.output_tokens;
-    if (key) {
-      key.counters.tokensIn += actual.input_tokens;
-      key.counters.tokensOut += actual.output_tokens;
+    for (const c of key ? [key.counters, ...(key.group ? [key.group.counters] : [])] : []) {
+      c.tokensIn += actual.input_tokens;
+      c.tokensOut += actual.output_tokens;
     }
   };
   const finish = () => {

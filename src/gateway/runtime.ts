@@ -88,7 +88,7 @@ export function createRuntime(config: Config, opts: RuntimeOptions = {}): Runtim
     store,
     providers,
     router: new Router(providers),
-    keys: new KeyRing(config.keys, store, clock),
+    keys: new KeyRing(config.keys, config.groups, store, clock),
     startedAt: clock.now(),
     active: 0,
     received: 0,

@@ -3,12 +3,26 @@ import type { WindowStatus } from "../core/policy.ts";
 import type { ModelLine, ProviderRuntime, Runtime } from "../gateway/runtime.ts";
 import type { DispatcherStats } from "../limiter/dispatcher.ts";
 import type { KeyRuntime } from "../gateway/keys.ts";
-import type { KeySnapshot, ModelLineSnapshot, ProviderSnapshot, StatsSnapshot, WindowUsage } from "./snapshot.ts";
+import type { GroupSnapshot, KeySnapshot, ModelLineSnapshot, ProviderSnapshot, StatsSnapshot, WindowUsage } from "./snapshot.ts";
 
 export async function collectSnapshot(rt: Runtime): Promise<StatsSnapshot> {
   const now = rt.clock.now();
   const providers = await Promise.all(rt.providers.map((p) => providerSnapshot(rt, p)));
   const keys = await Promise.all(rt.keys.all.map((k) => keySnapshot(rt, k)));
+  const groups = await Promise.all(
+    rt.keys.groups.map(async (g): Promise<GroupSnapshot> => {
+      const status = await rt.store.status(g.ref).catch(() => null);
+      return {
+        group: g.name,
+        windows: windowsOf(status?.windows ?? []),
+        requests: g.counters.requests,
+        rejected: g.counters.rejected,
+        rejected_by: { ...g.counters.rejectedBy },
+        tokens_in: g.counters.tokensIn,
+        tokens_out: g.counters.tokensOut,
+      };
+    }),
+  );
   const sum = (f: (p: ProviderSnapshot) => number) => providers.reduce((a, p) => a + f(p), 0);
   return {
     uptime_seconds: round((now - rt.startedAt) / 1000, 3),
@@ -16,6 +30,7 @@ export async function collectSnapshot(rt: Runtime): Promise<StatsSnapshot> {
     store: rt.store.health(),
     providers,
     keys,
+    groups,
     totals: {
       requests: rt.received,
       queued: sum((p) => p.waiting_in_acquire),

@@ -87,6 +87,17 @@ export interface KeySnapshot {
   readonly tokens_out: number;
 }
 
+/** A group of keys (a team): usage of the limits they share. */
+export interface GroupSnapshot {
+  readonly group: string;
+  readonly windows: Readonly<Record<string, WindowUsage>>;
+  readonly requests: number;
+  readonly rejected: number;
+  readonly rejected_by: Readonly<Record<string, number>>;
+  readonly tokens_in: number;
+  readonly tokens_out: number;
+}
+
 export interface StoreSnapshot {
   readonly kind: string;
   readonly state: string;
@@ -108,5 +119,6 @@ export interface StatsSnapshot {
   readonly store: StoreSnapshot;
   readonly providers: readonly ProviderSnapshot[];
   readonly keys: readonly KeySnapshot[];
+  readonly groups: readonly GroupSnapshot[];
   readonly totals: Totals;
 }

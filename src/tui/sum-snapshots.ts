@@ -17,6 +17,7 @@ const EMPTY: StatsSnapshot = {
   store: { kind: "none", state: "down" },
   providers: [],
   keys: [],
+  groups: [],
   totals: { requests: 0, queued: 0, in_flight: 0, sent: 0, upstream_429: 0, queue_timeouts: 0 },
 };
 
@@ -32,6 +33,15 @@ export function sumSnapshots(snaps: readonly StatsSnapshot[]): StatsSnapshot {
     store: sumStores(snaps.map((s) => s.store)),
     providers: groupBy(snaps.flatMap((s) => s.providers), (p) => p.provider).map((ps) => sumProviders(ps, shared)),
     keys: groupBy(snaps.flatMap((s) => s.keys), (k) => k.key).map((ks) => sumKeys(ks, shared)),
+    groups: groupBy(snaps.flatMap((s) => s.groups ?? []), (g) => g.group).map((gs) => ({
+      ...gs[0]!,
+      // A group's windows are its shared budget (taken once with a shared store); its counters add up.
+      windows: sumWindows(gs.map((g) => g.windows), shared),
+      requests: gs.reduce((a, g) => a + g.requests, 0),
+      rejected: gs.reduce((a, g) => a + g.rejected, 0),
+      tokens_in: gs.reduce((a, g) => a + g.tokens_in, 0),
+      tokens_out: gs.reduce((a, g) => a + g.tokens_out, 0),
+    })),
     totals: {
       requests: sum((s) => s.totals.requests),
       queued: sum((s) => s.totals.queued),

@@ -53,6 +53,7 @@ export function snap(extra: Partial<StatsSnapshot> = {}): StatsSnapshot {
     time: 1_700_000_000,
     store: { kind: "memory", state: "ok" },
     keys: [],
+    groups: [],
     totals: {
       requests: sum((p) => p.requests),
       queued: sum((p) => p.waiting_in_acquire),
