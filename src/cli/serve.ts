@@ -2,9 +2,7 @@
 import pc from "picocolors";
 import { embeddedConfig, EMBEDDED_RPM } from "../config/embedded.ts";
 import type { Config } from "../config/schema.ts";
-import { systemClock } from "../clock.ts";
 import { startGateway } from "../gateway/server.ts";
-import { createStore } from "../store/create-store.ts";
 import { runInstances } from "./instances.ts";
 import { startMockUpstream, type RunningMock } from "../mock/mock-upstream.ts";
 import { loadConfig, locateConfig } from "./config-source.ts";
@@ -32,8 +30,7 @@ export async function runServe(o: ServeCliOptions): Promise<void> {
   }
   let gw;
   try {
-    const store = createStore(config.store, systemClock, { redisUrl: o.redis });
-    gw = startGateway(config, { host: o.host, port: o.port, store });
+    gw = startGateway(config, { host: o.host, port: o.port, redisUrl: o.redis });
   } catch (e) {
     await mock?.stop();
     throw e;

@@ -3,7 +3,8 @@
  * accepting, answer waiting requests 503, let in-flight ones finish for a
  * bounded time.
  */
-import type { Clock } from "../clock.ts";
+import { systemClock, type Clock } from "../clock.ts";
+import { createStore } from "../store/create-store.ts";
 import type { Config } from "../config/schema.ts";
 import type { Store } from "../store/store.ts";
 import { createApp } from "./app.ts";
@@ -15,6 +16,8 @@ export interface ServeOptions {
   readonly port?: number;
   readonly clock?: Clock;
   readonly store?: Store;
+  /** A Redis URL that replaces the config's store (CLI --redis). */
+  readonly redisUrl?: string;
   /** How long in-flight requests may take to finish on stop, ms. */
   readonly drainMs?: number;
 }
@@ -44,7 +47,9 @@ function warmTokenizers(rt: Runtime): void {
 }
 
 export function startGateway(config: Config, opts: ServeOptions = {}): RunningGateway {
-  const runtime = createRuntime(config, { clock: opts.clock, store: opts.store });
+  const clock = opts.clock ?? systemClock;
+  const store = opts.store ?? createStore(config.store, clock, { redisUrl: opts.redisUrl });
+  const runtime = createRuntime(config, { clock, store });
   const fetch = createApp(runtime);
   const host = opts.host ?? config.server.host;
   const port = opts.port ?? config.server.port;
@@ -62,6 +67,7 @@ export function startGateway(config: Config, opts: ServeOptions = {}): RunningGa
     });
   } catch (e) {
     closeRuntime(runtime);
+    void runtime.store.close().catch(() => {});
     const code = (e as { code?: string }).code;
     if (code === "EADDRINUSE" || /in use/i.test(String(e))) {
       throw new PortInUseError(`Port ${port} on ${host} is already in use. Stop the other process or pick another port with --port.`);

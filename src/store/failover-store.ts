@@ -33,6 +33,8 @@ export interface FailoverOptions {
   readonly clock: Clock;
   /** Milliseconds between probes while Redis is down (default 1000). */
   readonly probeMs?: number;
+  /** How long calls at start-up wait for the first connection before the on_failure rule applies (default 2000). */
+  readonly connectMs?: number;
 }
 
 export class FailoverStore implements Store {
@@ -49,8 +51,29 @@ export class FailoverStore implements Store {
     private readonly local: MemoryStore,
     private readonly opts: FailoverOptions,
   ) {
-    // Learn at once whether Redis is there, so health is right before the first request.
-    this.redis.ping().catch((e: unknown) => this.failed(e));
+    // A connection still being set up is not an outage: calls at start-up wait for it
+    // (bounded), so nodes that start together do not each begin on a private budget.
+    this.connecting = this.firstConnection(opts.connectMs ?? 2000);
+  }
+
+  private connecting: Promise<void> | null;
+
+  private async firstConnection(withinMs: number): Promise<void> {
+    const deadline = this.opts.clock.now() + withinMs;
+    let last: unknown = null;
+    while (!this.closed) {
+      try {
+        await this.redis.ping();
+        this.connecting = null;
+        return;
+      } catch (e) {
+        last = e;
+      }
+      if (this.opts.clock.now() >= deadline) break;
+      await Bun.sleep(25);
+    }
+    this.connecting = null;
+    if (!this.closed) this.failed(last ?? new Error("no connection"));
   }
 
   async acquire(items: readonly AcquireItem[], horizonMs: number): Promise<Decision> {
@@ -95,6 +118,7 @@ export class FailoverStore implements Store {
 
   /** Redis while it answers; on an outage the local store or a 503, per on_failure. */
   private async use<T>(op: (s: Store) => Promise<T>): Promise<T> {
+    if (this.connecting) await this.connecting;
     if (this.up) {
       try {
         return await op(this.redis);
