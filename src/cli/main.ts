@@ -13,6 +13,14 @@ import { runServe, UsageError } from "./serve.ts";
 import { registerStats } from "./stats.ts";
 import { registerBench } from "./bench.ts";
 
+declare const LIMITRATE_COMMIT: string | undefined;
+
+/** "0.1.0", or "0.1.0 (abc1234)" in an executable built by scripts/build.ts. */
+export function versionString(): string {
+  const commit = typeof LIMITRATE_COMMIT === "string" ? LIMITRATE_COMMIT : undefined;
+  return commit ? `${pkg.version} (${commit})` : pkg.version;
+}
+
 export function intArg(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
@@ -32,7 +40,7 @@ export function numArg(min: number) {
 export function buildProgram(): Command {
   const program = new Command("limitrate")
     .description("OpenAI-compatible LLM gateway that keeps your traffic inside its rate limits")
-    .version(pkg.version, "-V, --version")
+    .version(versionString(), "-V, --version")
     .showHelpAfterError();
 
   program

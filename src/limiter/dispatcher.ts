@@ -10,7 +10,7 @@ import { ZERO_COST, costOf, type Cost, type Decision, type Ticket, type WindowSt
 import { ApiError, errors } from "../errors.ts";
 import type { AcquireItem, Store } from "../store/store.ts";
 import type { ConcurrencyGate } from "./concurrency-gate.ts";
-import { type QueueNode, WaitQueue } from "./wait-queue.ts";
+import { FairQueue, type FairNode } from "./fair-queue.ts";
 
 export interface DispatcherOptions {
   readonly name: string;
@@ -34,6 +34,12 @@ export interface AdmitRequest {
   readonly signal?: AbortSignal;
   /** A retry keeps its place ahead of newcomers. */
   readonly front?: boolean;
+  /** Whose request this is (the client key): the line is shared fairly between flows. */
+  readonly flow?: string;
+  /** The flow's share relative to others (default 1). */
+  readonly weight?: number;
+  /** Higher goes first (default 0). */
+  readonly priority?: number;
 }
 
 export interface Permit {
@@ -47,7 +53,7 @@ export interface Permit {
   release(): void;
 }
 
-interface Waiter extends QueueNode {
+interface Waiter extends FairNode {
   readonly items: readonly AcquireItem[];
   readonly enqueuedAt: number;
   readonly deadline: number | null;
@@ -75,7 +81,8 @@ export interface DispatcherStats {
 const DEFAULT_HORIZON_MS = 20;
 
 export class Dispatcher {
-  private readonly queue = new WaitQueue<Waiter>();
+  /** Fair between client keys (weighted deficit round robin), strict by priority, FIFO within a key. */
+  private readonly queue = new FairQueue<Waiter>();
   private aheadCost: Cost = ZERO_COST;
   private inFlight = 0;
   /** Slot claimed, send time not yet reached. */
@@ -137,6 +144,9 @@ export class Dispatcher {
         prev: null,
         next: null,
         queued: false,
+        flow: req.flow ?? "",
+        weight: req.weight ?? 1,
+        priority: req.priority ?? 0,
         items: req.items,
         enqueuedAt: now,
         deadline: maxWaitMs === null ? null : now + maxWaitMs,
@@ -165,10 +175,13 @@ export class Dispatcher {
 
   private async estimateAndEnqueue(w: Waiter, maxWaitMs: number): Promise<void> {
     const first = w.items[0];
-    const aheadCount = this.queue.size;
+    // In a fair line a light key behind another key's burst has few ahead of it: count those only.
+    const aheadCount = this.queue.aheadOf(w);
+    const share = this.queue.size > 0 ? aheadCount / this.queue.size : 0;
+    const ahead = scale(this.aheadCost, share);
     let wait = 0;
     try {
-      if (first) wait = await this.opts.store.estimateWait(first.ref, this.aheadCost, aheadCount, first.cost);
+      if (first) wait = await this.opts.store.estimateWait(first.ref, ahead, aheadCount, first.cost);
     } catch {
       wait = 0; // estimate unavailable: let the line decide
     }
@@ -410,6 +423,10 @@ export class Dispatcher {
       w.reject(errors.shuttingDown());
     }
   }
+}
+
+function scale(c: Cost, f: number): Cost {
+  return { requests: c.requests * f, input_tokens: c.input_tokens * f, output_tokens: c.output_tokens * f };
 }
 
 function add(a: Cost, b: Cost, sign: 1 | -1): Cost {

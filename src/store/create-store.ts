@@ -8,7 +8,6 @@ import type { StoreConfig } from "../config/schema.ts";
 import { maskUrl } from "../config/secrets.ts";
 import { FailoverStore } from "./failover-store.ts";
 import { MemoryStore } from "./memory-store.ts";
-import { connectCluster, connectRedis } from "./redis-client.ts";
 import { RedisStore } from "./redis-store.ts";
 import type { Store } from "./store.ts";
 
@@ -21,6 +20,8 @@ export function createStore(config: StoreConfig, clock: Clock, overrides: StoreO
   const url = overrides.redisUrl ?? config.redis;
   const cluster = overrides.redisUrl === undefined ? config.redis_cluster : undefined;
   if (url === undefined && cluster === undefined) return new MemoryStore(clock);
+  // ioredis costs ~10 ms at start: loaded only when Redis is configured.
+  const { connectCluster, connectRedis } = require("./redis-client.ts") as typeof import("./redis-client.ts");
   const timeoutMs = config.timeout_ms;
   const urls = url !== undefined ? [url] : cluster!;
   const client = url !== undefined ? connectRedis(url, timeoutMs) : connectCluster(urls, timeoutMs);
