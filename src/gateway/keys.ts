@@ -49,6 +49,12 @@ export interface KeyRuntime {
   /** This key's own limits on particular models. */
   readonly modelRefs: ReadonlyMap<string, LimiterRef>;
   readonly group: GroupRuntime | null;
+  /** Share of a busy provider line relative to other keys. */
+  readonly weight: number;
+  readonly priority: number;
+  readonly allowPriorityHeader: boolean;
+  /** Requests of this key being served at once, and how many more may wait (null: no cap). */
+  readonly slots: KeySlots | null;
   /** Whether its limits count tokens (else only requests are counted: no tokenizer on its path). */
   readonly countsTokens: boolean;
   readonly counters: KeyCounters;
@@ -124,6 +130,10 @@ export class KeyRing {
         models: p.models === undefined ? null : new Set(Array.isArray(p.models) ? p.models : Object.keys(p.models)),
         modelRefs,
         group,
+        weight: p.weight,
+        priority: p.priority,
+        allowPriorityHeader: p.allow_priority_header,
+        slots: p.max_concurrent !== null || p.max_queued !== null ? new KeySlots(label, p.max_concurrent, p.max_queued) : null,
         countsTokens: countsTokens(policy) || (group !== null && countsTokens(group.policy)) || [...modelRefs.values()].some((r) => countsTokens(r.policy)),
         counters: newCounters(),
       };
@@ -152,6 +162,81 @@ export class KeyRing {
   close(): void {
     for (const k of this.all) k.line?.close();
   }
+}
+
+/**
+ * A key's own cap on requests being served at once (max_concurrent) and on
+ * requests waiting (max_queued: beyond it, 429 at once rather than an
+ * unbounded line). A slot is held from admission until the answer ends.
+ */
+export class KeySlots {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    private readonly label: string,
+    private readonly maxConcurrent: number | null,
+    private readonly maxQueued: number | null,
+  ) {}
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  private full() {
+    return errors.rateLimited(
+      `Too many requests of key '${this.label}' are pending (max_queued ${this.maxQueued}${this.maxConcurrent !== null ? `, max_concurrent ${this.maxConcurrent}` : ""}).`,
+      "requests",
+      1000,
+      {},
+    );
+  }
+
+  /**
+   * Resolves with a release function once this key may go on. Without
+   * max_concurrent, max_queued caps the key's requests pending in the
+   * gateway (waiting or in flight) instead.
+   */
+  async take(signal: AbortSignal): Promise<() => void> {
+    const release = once(() => {
+      this.active--;
+      this.waiting.shift()?.();
+    });
+    if (this.maxConcurrent === null) {
+      if (this.maxQueued !== null && this.active >= this.maxQueued) throw this.full();
+      this.active++;
+      return release;
+    }
+    if (this.active < this.maxConcurrent) {
+      this.active++;
+      return release;
+    }
+    if (this.maxQueued !== null && this.waiting.length >= this.maxQueued) throw this.full();
+    await new Promise<void>((resolve, reject) => {
+      const go = () => {
+        signal.removeEventListener("abort", leave);
+        this.active++;
+        resolve();
+      };
+      const leave = () => {
+        const i = this.waiting.indexOf(go);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(errors.clientClosed());
+      };
+      this.waiting.push(go);
+      signal.addEventListener("abort", leave, { once: true });
+    });
+    return release;
+  }
+}
+
+function once(f: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    f();
+  };
 }
 
 /** A key limited to some models may use them by plain name or as provider/model. */

@@ -68,6 +68,16 @@ async function handle(rt: Runtime, req: Request, path: string, search: string, s
     charge?.refs.forEach((ref, i) => reservation.hold(ref, charge!.tickets[i]!, cost));
   }
   const limitHeaders = charge ? rateLimitHeaders(charge.status) : undefined;
+  // The key's own cap on requests served at once (and waiting): held until the answer ends.
+  let releaseKeySlot = () => {};
+  if (key?.slots) {
+    try {
+      releaseKeySlot = await key.slots.take(req.signal);
+    } catch (e) {
+      reservation.giveBack();
+      throw limitHeaders && e instanceof ApiError ? e.withHeaders(limitHeaders) : e;
+    }
+  }
 
   // Provider: wait in its line, send, retry 429/5xx through the same line; with a routing
   // policy, fall back to the next provider when one answers 5xx or would make it wait too long.
@@ -86,6 +96,9 @@ async function handle(rt: Runtime, req: Request, path: string, search: string, s
         body: outgoing,
         items: modelLine.refs.map((ref) => ({ ref, cost })),
         signal: req.signal,
+        flow: key?.label,
+        weight: key?.weight,
+        priority: key ? priorityOf(key, req) : 0,
       });
     } catch (e) {
       if (!last && e instanceof ApiError && FALLBACK_CODES.has(e.code ?? "") && !req.signal.aborted) {
@@ -95,6 +108,7 @@ async function handle(rt: Runtime, req: Request, path: string, search: string, s
       // Never sent (line timeout, shutdown, client gone while waiting) → all back; sent but failed → tokens back.
       if (e instanceof ApiError && e.wasSent) reservation.settle(SENT_NOTHING_USED);
       else reservation.giveBack();
+      releaseKeySlot();
       throw limitHeaders && e instanceof ApiError ? e.withHeaders(limitHeaders) : e;
     }
     settleSpent(rt, sent.spent);
@@ -107,7 +121,10 @@ async function handle(rt: Runtime, req: Request, path: string, search: string, s
     }
     break;
   }
-  if (!sent) throw errors.badGateway(provider.name, "no provider answered", false);
+  if (!sent) {
+    releaseKeySlot();
+    throw errors.badGateway(provider.name, "no provider answered", false);
+  }
   provider.counters.queueWait.record(sent.waitedMs);
   provider.counters.upstreamLatency.record(sent.latencyMs);
   const permit = sent.permit;
@@ -131,12 +148,13 @@ async function handle(rt: Runtime, req: Request, path: string, search: string, s
   };
   const finish = () => {
     permit?.release();
+    releaseKeySlot();
     if (!tap) return reservation.settle(REQUEST_ONLY);
     void actualCost(tap, res.status, endpoint, cost, route.upstreamModel).then(settle, () => settle(cost));
   };
 
   // Nothing waits for the end of this answer: hand the upstream body over untouched (fastest).
-  if (!permit && !tap && !reservation.holding) return new Response(res.body, init);
+  if (!permit && !tap && !reservation.holding && !key?.slots) return new Response(res.body, init);
 
   if (!isSse) {
     // A whole answer (JSON): read it natively, settle, answer with the bytes; cheaper than a JS stream.
@@ -145,6 +163,7 @@ async function handle(rt: Runtime, req: Request, path: string, search: string, s
       bytes = new Uint8Array(await res.arrayBuffer());
     } catch (e) {
       permit?.release();
+      releaseKeySlot();
       reservation.settle(SENT_NOTHING_USED);
       throw req.signal.aborted ? errors.clientClosed() : errors.badGateway(provider.name, "the answer broke off", true);
     }
@@ -192,6 +211,13 @@ async function candidatesFor(rt: Runtime, routed: ProviderRuntime, model: string
   );
   // Stable: ties keep the listed order.
   return listed.map((p, i) => ({ p, w: waits[i]!, i })).sort((a, b) => a.w - b.w || a.i - b.i).map((x) => x.p);
+}
+
+/** The key's priority, or lower when it may say so per request (x-limitrate-priority); never higher. */
+function priorityOf(key: KeyRuntime, req: Request): number {
+  if (!key.allowPriorityHeader) return key.priority;
+  const asked = Number(req.headers.get("x-limitrate-priority") ?? Number.NaN);
+  return Number.isInteger(asked) ? Math.min(asked, key.priority) : key.priority;
 }
 
 function clientAskedUsage(body: RequestBody): boolean {

@@ -19,6 +19,10 @@ export interface UpstreamRequest {
   readonly items: readonly AcquireItem[];
   /** Aborts when the client goes away. */
   readonly signal: AbortSignal;
+  /** Fair-queuing identity in the provider's line: the client key, its weight and priority. */
+  readonly flow?: string;
+  readonly weight?: number;
+  readonly priority?: number;
 }
 
 export interface UpstreamResult {
@@ -43,7 +47,9 @@ export async function sendUpstream(p: ProviderRuntime, line: Dispatcher | null, 
   const spent: Permit[] = [];
   let waitedMs = 0;
   for (let attempt = 0; ; attempt++) {
-    const permit = line ? await line.admit({ items: req.items, signal: req.signal, front: attempt > 0 }) : null;
+    const permit = line
+      ? await line.admit({ items: req.items, signal: req.signal, front: attempt > 0, flow: req.flow, weight: req.weight, priority: req.priority })
+      : null;
     waitedMs += permit?.waitedMs ?? 0;
     // One controller for both the client leaving and the timeout (cheaper than AbortSignal.any + timeout).
     const ctl = new AbortController();
