@@ -49,12 +49,12 @@ test("weights share a busy line in proportion", async () => {
 test("higher priority goes first; a key may lower its own priority per request when allowed", async () => {
   const { send, order } = setup(
     { [A]: { priority: 0 }, [B]: { priority: 5, allow_priority_header: true } },
-    { mode: "spaced", interval_seconds: 0.03 },
+    { mode: "spaced", interval_seconds: 0.15 },
   );
   const first = send(A, "a0"); // takes the first slot
-  await Bun.sleep(5);
+  await Bun.sleep(30);
   const rest = [send(A, "a1"), send(A, "a2"), send(B, "b-low", { "x-limitrate-priority": "-1" })];
-  await Bun.sleep(5);
+  await Bun.sleep(30);
   rest.push(send(B, "b-high"));
   await Promise.all([first, ...rest]);
   const seq = order();
