@@ -8,6 +8,7 @@
  * how close a guess was, and the key itself is kept nowhere else.
  */
 import { createHash } from "node:crypto";
+import { Histogram } from "../stats/histogram.ts";
 import type { Clock } from "../clock.ts";
 import type { Cost, Policy, Ticket, WindowStatus } from "../core/policy.ts";
 import type { GroupPolicy, KeyPolicy } from "../config/rate-limit-schema.ts";
@@ -20,6 +21,8 @@ import { bearer } from "./auth.ts";
 import { describeLimit, rateLimitHeaders } from "./ratelimit-headers.ts";
 
 export interface KeyCounters {
+  /** Time this key's requests waited in provider lines, ms. */
+  readonly queueWait: Histogram;
   requests: number;
   rejected: number;
   rejectedBy: Record<string, number>;
@@ -76,7 +79,7 @@ export interface KeyCharge {
 }
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
-const newCounters = (): KeyCounters => ({ requests: 0, rejected: 0, rejectedBy: {}, byStatus: {}, tokensIn: 0, tokensOut: 0 });
+const newCounters = (): KeyCounters => ({ queueWait: new Histogram(), requests: 0, rejected: 0, rejectedBy: {}, byStatus: {}, tokensIn: 0, tokensOut: 0 });
 const countsTokens = (p: Policy) => p.windows.some((w) => w.dim !== "requests");
 
 export class KeyRing {

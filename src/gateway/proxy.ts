@@ -126,6 +126,7 @@ async function handle(rt: Runtime, req: Request, path: string, search: string, s
     throw errors.badGateway(provider.name, "no provider answered", false);
   }
   provider.counters.queueWait.record(sent.waitedMs);
+  key?.counters.queueWait.record(sent.waitedMs);
   provider.counters.upstreamLatency.record(sent.latencyMs);
   const permit = sent.permit;
   if (permit && modelLine.countsTokens) permit.items.forEach((it, i) => reservation.hold(it.ref, permit.tickets[i]!, it.cost));

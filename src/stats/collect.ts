@@ -2,6 +2,7 @@
 import type { WindowStatus } from "../core/policy.ts";
 import type { ModelLine, ProviderRuntime, Runtime } from "../gateway/runtime.ts";
 import type { DispatcherStats } from "../limiter/dispatcher.ts";
+import { quantile, type HistogramSnapshot } from "./histogram.ts";
 import type { KeyRuntime } from "../gateway/keys.ts";
 import type { GroupSnapshot, KeySnapshot, ModelLineSnapshot, ProviderSnapshot, StatsSnapshot, WindowUsage } from "./snapshot.ts";
 
@@ -77,7 +78,7 @@ async function providerSnapshot(rt: Runtime, p: ProviderRuntime): Promise<Provid
     by_status: { ...p.counters.byStatus },
     tokens_in: p.counters.tokensIn,
     tokens_out: p.counters.tokensOut,
-    queue_wait_ms: p.counters.queueWait.snapshot(),
+    ...waits(p.counters.queueWait.snapshot()),
     upstream_latency_ms: p.counters.upstreamLatency.snapshot(),
     model_lines: modelLines,
   };
@@ -121,7 +122,12 @@ async function keySnapshot(rt: Runtime, k: KeyRuntime): Promise<KeySnapshot> {
     by_status: { ...k.counters.byStatus },
     tokens_in: k.counters.tokensIn,
     tokens_out: k.counters.tokensOut,
+    ...waits(k.counters.queueWait.snapshot()),
   };
+}
+
+function waits(h: HistogramSnapshot) {
+  return { queue_wait_ms: h, queue_wait_p50_ms: quantile(h, 0.5), queue_wait_p99_ms: quantile(h, 0.99) };
 }
 
 export function windowsOf(ws: readonly WindowStatus[]): Record<string, WindowUsage> {

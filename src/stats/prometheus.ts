@@ -82,6 +82,7 @@ export function renderPrometheus(s: StatsSnapshot): string {
     w.metric("limitrate_key_tokens_total", "counter", "Tokens used by the key (settled), by direction.");
     w.sample("limitrate_key_tokens_total", { ...l, direction: "in" }, k.tokens_in);
     w.sample("limitrate_key_tokens_total", { ...l, direction: "out" }, k.tokens_out);
+    w.histogram("limitrate_key_queue_wait_ms", "Time the key's requests waited in provider lines, ms.", l, k.queue_wait_ms);
     w.metric("limitrate_key_window_used", "gauge", "Usage counted in the key's current window, by limit.");
     w.metric("limitrate_key_window_limit", "gauge", "The key's limit, by limit name.");
     for (const [name, win] of Object.entries(k.windows)) {

@@ -66,6 +66,9 @@ export interface ProviderSnapshot {
   readonly tokens_out: number;
   /** Time spent waiting in line before being sent, ms. */
   readonly queue_wait_ms: HistogramSnapshot;
+  /** Quantiles of queue_wait_ms (bucket upper bounds), null before any request. */
+  readonly queue_wait_p50_ms: number | null;
+  readonly queue_wait_p99_ms: number | null;
   /** Upstream time to response headers, ms. */
   readonly upstream_latency_ms: HistogramSnapshot;
   /** Lines of models with limits of their own (their numbers are included in the provider's). */
@@ -85,6 +88,10 @@ export interface KeySnapshot {
   readonly by_status: Readonly<Record<string, number>>;
   readonly tokens_in: number;
   readonly tokens_out: number;
+  /** Time this key's requests waited in provider lines, ms. */
+  readonly queue_wait_ms: HistogramSnapshot;
+  readonly queue_wait_p50_ms: number | null;
+  readonly queue_wait_p99_ms: number | null;
 }
 
 /** A group of keys (a team): usage of the limits they share. */

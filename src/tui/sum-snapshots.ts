@@ -8,7 +8,7 @@
  * taken once (max); with per-node memory stores each node has its own budget,
  * so limits and usage add up too, and a spaced cadence gets N times faster.
  */
-import type { HistogramSnapshot } from "../stats/histogram.ts";
+import { quantile, type HistogramSnapshot } from "../stats/histogram.ts";
 import type { KeySnapshot, ProviderSnapshot, StatsSnapshot, StoreSnapshot, WindowUsage } from "../stats/snapshot.ts";
 
 const EMPTY: StatsSnapshot = {
@@ -98,9 +98,14 @@ function sumProviders(ps: readonly ProviderSnapshot[], shared: boolean): Provide
     by_status: sumRecords(ps.map((p) => p.by_status)),
     tokens_in: add((p) => p.tokens_in ?? 0),
     tokens_out: add((p) => p.tokens_out ?? 0),
-    queue_wait_ms: sumHistograms(ps.map((p) => p.queue_wait_ms)),
+    ...waits(sumHistograms(ps.map((p) => p.queue_wait_ms))),
     upstream_latency_ms: sumHistograms(ps.map((p) => p.upstream_latency_ms)),
   };
+}
+
+/** A summed wait histogram and its quantiles, recomputed (quantiles do not add up). */
+function waits(h: HistogramSnapshot) {
+  return { queue_wait_ms: h, queue_wait_p50_ms: quantile(h, 0.5), queue_wait_p99_ms: quantile(h, 0.99) };
 }
 
 function sumKeys(ks: readonly KeySnapshot[], shared: boolean): KeySnapshot {
@@ -115,6 +120,7 @@ function sumKeys(ks: readonly KeySnapshot[], shared: boolean): KeySnapshot {
     by_status: sumRecords(ks.map((k) => k.by_status ?? {})),
     tokens_in: add((k) => k.tokens_in ?? 0),
     tokens_out: add((k) => k.tokens_out ?? 0),
+    ...waits(sumHistograms(ks.map((k) => k.queue_wait_ms))),
   };
 }
 
