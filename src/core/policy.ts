@@ -38,6 +38,8 @@ export interface Policy {
 export interface LimiterState {
   pacing: gcra.PacingState;
   windows: win.WindowState[];
+  /** Nothing is admitted before this time (the upstream said it is exhausted until then); 0 = no hold. */
+  holdUntil: number;
 }
 
 /** What a charge needs to be settled or given back later. */
@@ -94,7 +96,7 @@ export type Decision =
     };
 
 export function newState(policy: Policy): LimiterState {
-  return { pacing: gcra.newPacing(), windows: policy.windows.map((w) => win.newWindow(w)) };
+  return { pacing: gcra.newPacing(), windows: policy.windows.map((w) => win.newWindow(w)), holdUntil: 0 };
 }
 
 /** Checks one limiter without charging. `horizonMs`: how far ahead a pacing slot may be claimed. */
@@ -112,6 +114,10 @@ export function check(state: LimiterState, policy: Policy, cost: Cost, now: numb
     blocked.push(w.name);
     if (wait === Infinity) never.push(w.name);
     waitMs = Math.max(waitMs, wait);
+  }
+  if (state.holdUntil > now) {
+    blocked.push("hold");
+    waitMs = Math.max(waitMs, state.holdUntil - now);
   }
   let slot = now;
   if (policy.pacing && cost.requests > 0) {
@@ -247,6 +253,11 @@ export function estimateWait(
     wait = Math.max(wait, gcra.slotOf(state.pacing, policy.pacing, now, aheadCount) - now);
   }
   return wait;
+}
+
+/** Holds the limiter until `until` (a later hold wins; an earlier one changes nothing). */
+export function hold(state: LimiterState, until: number): void {
+  state.holdUntil = Math.max(state.holdUntil, until);
 }
 
 /** Pacing tokens available now (burst capacity left), or null without pacing. */

@@ -57,6 +57,12 @@ export interface ProviderRuntime {
   /** Whether its limits count tokens (then each request's tokens are counted and settled). */
   readonly countsTokens: boolean;
   readonly counters: ProviderCounters;
+  /** What the provider last said about its own limits (for stats). */
+  upstream: { holdUntil: number | null; reason: string | null; remainingRequests: number | null; remainingTokens: number | null };
+  /** Holds every line of this provider for `forMs` (shared through the store). */
+  readonly hold: (forMs: number) => void;
+  /** Upstream header problems already logged (each once). */
+  readonly warned: Set<string>;
 }
 
 export interface Runtime {
@@ -145,6 +151,9 @@ function providerRuntime(p: ProviderConfig, store: Store, clock: Clock): Provide
     shared,
     gate,
     countsTokens: shared.countsTokens || [...modelLines.values()].some((l) => l.countsTokens),
+    upstream: { holdUntil: null, reason: null, remainingRequests: null, remainingTokens: null },
+    hold: (forMs) => void store.hold?.(ref, forMs)?.catch(() => {}),
+    warned: new Set(),
     counters: {
       requests: 0,
       upstream429: 0,

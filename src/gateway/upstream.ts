@@ -5,7 +5,9 @@
  * else exponential backoff with jitter). Nothing here has reached the client
  * yet, so a retry is always safe.
  */
+import { parseUpstreamLimits } from "../adaptive/upstream-limits.ts";
 import { errors, ApiError } from "../errors.ts";
+import { log } from "../log.ts";
 import type { AcquireItem } from "../store/store.ts";
 import type { Dispatcher, Permit } from "../limiter/dispatcher.ts";
 import type { ProviderRuntime } from "./runtime.ts";
@@ -80,6 +82,7 @@ export async function sendUpstream(p: ProviderRuntime, line: Dispatcher | null, 
       // The timeout covers the wait for response headers; the client's abort still ends the body read.
       clearTimeout(timer);
     }
+    listen(p, res);
     const retryable = res.status === 429 || res.status >= 500;
     if (res.status === 429) p.counters.upstream429++;
     else if (res.status >= 500) p.counters.upstream5xx++;
@@ -94,6 +97,32 @@ export async function sendUpstream(p: ProviderRuntime, line: Dispatcher | null, 
     }
     return { response: res, permit, spent, waitedMs, latencyMs: performance.now() - sentAt };
   }
+}
+
+/**
+ * Acts on what the provider says about its limits: when a dimension is
+ * exhausted until T (or a 429/503 says Retry-After), the provider's whole
+ * line holds until T instead of sending requests only to be refused.
+ */
+function listen(p: ProviderRuntime, res: Response): void {
+  const h = res.headers;
+  if (res.status !== 429 && res.status !== 503 && !h.has("x-ratelimit-remaining-requests") && !h.has("x-ratelimit-remaining-tokens") && !h.has("anthropic-ratelimit-requests-remaining")) {
+    return;
+  }
+  const now = Date.now();
+  const signal = parseUpstreamLimits(res.status, h, now);
+  for (const w of signal.warnings) {
+    if (p.warned.has(w)) continue;
+    p.warned.add(w);
+    log.warn(`provider '${p.name}': ignoring a rate-limit header: ${w}`);
+  }
+  p.upstream = {
+    holdUntil: signal.holdUntil,
+    reason: signal.reason,
+    remainingRequests: signal.limits.requests?.remaining ?? null,
+    remainingTokens: signal.limits.tokens?.remaining ?? null,
+  };
+  if (signal.holdUntil !== null && signal.holdUntil > now) p.hold(signal.holdUntil - now);
 }
 
 /** Retry-After as seconds or an HTTP date (and OpenAI's retry-after-ms); null if absent or absurd. */

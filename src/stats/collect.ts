@@ -81,6 +81,12 @@ async function providerSnapshot(rt: Runtime, p: ProviderRuntime): Promise<Provid
     ...waits(p.counters.queueWait.snapshot()),
     upstream_latency_ms: p.counters.upstreamLatency.snapshot(),
     model_lines: modelLines,
+    upstream: {
+      hold_until: p.upstream.holdUntil !== null && p.upstream.holdUntil > Date.now() ? round(p.upstream.holdUntil / 1000, 3) : null,
+      reason: p.upstream.reason,
+      remaining_requests: p.upstream.remainingRequests,
+      remaining_tokens: p.upstream.remainingTokens,
+    },
   };
 }
 

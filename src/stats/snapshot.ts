@@ -71,6 +71,14 @@ export interface ProviderSnapshot {
   readonly queue_wait_p99_ms: number | null;
   /** Upstream time to response headers, ms. */
   readonly upstream_latency_ms: HistogramSnapshot;
+  /** What the provider itself last said about its limits (rate-limit headers). */
+  readonly upstream: {
+    /** Epoch seconds until which its line holds because it said it is exhausted; null: no hold. */
+    readonly hold_until: number | null;
+    readonly reason: string | null;
+    readonly remaining_requests: number | null;
+    readonly remaining_tokens: number | null;
+  };
   /** Lines of models with limits of their own (their numbers are included in the provider's). */
   readonly model_lines: readonly ModelLineSnapshot[];
 }

@@ -84,6 +84,10 @@ export class FailoverStore implements Store {
     });
   }
 
+  hold(ref: LimiterRef, forMs: number): Promise<void> {
+    return this.use(async (s) => s.hold?.(ref, forMs));
+  }
+
   settle(ref: LimiterRef, ticket: Ticket, delta: Cost): Promise<void> {
     return this.toIssuer(ticket, (s) => s.settle(ref, ticket, delta));
   }

@@ -23,6 +23,8 @@ export class MemoryStore implements Store {
     if (e === undefined || (e.policy !== ref.policy && !samePolicy(e.policy, ref.policy))) {
       e = { policy: ref.policy, state: core.newState(ref.policy) };
       this.entries.set(ref.id, e);
+    } else if (e.policy !== ref.policy) {
+      e.policy = ref.policy;
     }
     return e;
   }
@@ -38,6 +40,10 @@ export class MemoryStore implements Store {
 
   async acquire(items: readonly AcquireItem[], horizonMs: number): Promise<Decision> {
     return this.acquireNow(items, horizonMs);
+  }
+
+  async hold(ref: LimiterRef, forMs: number): Promise<void> {
+    core.hold(this.entry(ref).state, this.clock.now() + forMs);
   }
 
   async settle(ref: LimiterRef, ticket: Ticket, delta: Cost): Promise<void> {
@@ -76,6 +82,7 @@ export class MemoryStore implements Store {
   }
 }
 
+/** Same window layout: the state stays valid (a pacing state is valid for any interval, e.g. adaptive). */
 function samePolicy(a: Policy, b: Policy): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return JSON.stringify(a.windows) === JSON.stringify(b.windows);
 }

@@ -54,6 +54,11 @@ export interface Store {
    * admit a request without a queue entry or a promise round.
    */
   acquireNow?(items: readonly AcquireItem[], horizonMs: number): Decision;
+  /**
+   * Admits nothing on this limiter for `forMs` from now (store time): the
+   * upstream said it is exhausted. Shared by every node using the store.
+   */
+  hold?(ref: LimiterRef, forMs: number): Promise<void>;
   /** Corrects a charge by actual − reserved (per dimension). */
   settle(ref: LimiterRef, ticket: Ticket, delta: Cost): Promise<void>;
   /** Undoes a charge whose request was never sent (refund + pacing slot back). */

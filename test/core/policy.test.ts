@@ -278,6 +278,7 @@ function fifoRelease(state: LimiterState, policy: Policy, costs: readonly Cost[]
   const st: LimiterState = {
     pacing: { tat: state.pacing.tat },
     windows: state.windows.map((w) => ({ ring: new Float64Array(w.ring), total: w.total, head: w.head })),
+    holdUntil: state.holdUntil,
   };
   let t = now;
   for (const c of costs) {
@@ -371,4 +372,23 @@ test("pacingAvailable / pacingNextSlot are null without pacing", () => {
   expect(core.pacingAvailable(p, PROV, T0)).toBe(1);
   gcra.claim(p.pacing, PROV.pacing!, T0);
   expect(core.pacingAvailable(p, PROV, T0)).toBe(0);
+});
+
+describe("hold (the upstream said: exhausted until T)", () => {
+  test("nothing is admitted before T, whatever the windows say; admitted again at T; a later hold wins", () => {
+    const policy: Policy = { pacing: { intervalMs: 100, capacity: 5 }, windows: [{ name: "rpm", dim: "requests", limit: 100, windowMs: 60_000, segments: 60 }] };
+    const st = core.newState(policy);
+    const one = { requests: 1, input_tokens: 0, output_tokens: 0 };
+    core.hold(st, 10_000);
+    const d = core.decide([{ state: st, policy, cost: one }], 1_000, 0);
+    expect(d.allowed).toBe(false);
+    if (!d.allowed) {
+      expect(d.waitMs).toBe(9_000);
+      expect(d.blocked[0]!.names).toContain("hold");
+    }
+    core.hold(st, 5_000); // earlier: ignored
+    expect(core.decide([{ state: st, policy, cost: one }], 9_999, 0).allowed).toBe(false);
+    expect(core.decide([{ state: st, policy, cost: one }], 10_000, 0).allowed).toBe(true);
+    expect(core.status(st, policy, 10_000)[0]!.used).toBe(1); // the refused ones charged nothing
+  });
 });

@@ -29,6 +29,7 @@ export function providerSnap(name: string, extra: Partial<ProviderSnapshot> = {}
     retries: 0,
     by_status: {},
     model_lines: [],
+    upstream: { hold_until: null, reason: null, remaining_requests: null, remaining_tokens: null },
     tokens_in: 0,
     tokens_out: 0,
     queue_wait_ms: { le: [100, 1000], counts: [0, 0, 0], sum: 0, count: 0 },

@@ -1,0 +1,69 @@
+// Listening to the upstream: its own rate-limit headers hold the provider's whole line until it has room again.
+import { afterEach, expect, test } from "bun:test";
+import { chat, gateway, post, provider } from "../helpers/gateway.ts";
+import { okJson, scriptedUpstream } from "../helpers/upstream.ts";
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!();
+});
+
+test("remaining-requests 0 with a reset: nothing reaches the upstream before the reset, then the line resumes", async () => {
+  let exhaustedUntil = 0;
+  const up = scriptedUpstream((_req, _body, n) => {
+    const res = okJson();
+    if (n === 1) {
+      exhaustedUntil = Date.now() + 1000;
+      res.headers.set("x-ratelimit-limit-requests", "100");
+      res.headers.set("x-ratelimit-remaining-requests", "0");
+      res.headers.set("x-ratelimit-reset-requests", "1s");
+    }
+    return res;
+  });
+  const gw = gateway({ providers: [provider("up", up.url, { rate_limit: { mode: "burst", capacity: 100, rpm: 6000 } })] });
+  cleanup.push(() => up.stop(), () => gw.stop());
+  const url = `${gw.url}/v1/chat/completions`;
+  expect((await post(url, chat())).status).toBe(200);
+  const s = await (await fetch(`${gw.url}/admin/stats`)).json();
+  expect(s.providers[0].upstream.reason).toContain("requests");
+  expect(s.providers[0].upstream.hold_until).toBeGreaterThan(Date.now() / 1000);
+  const res = await Promise.all(Array.from({ length: 4 }, () => post(url, chat())));
+  expect(res.every((r) => r.status === 200)).toBe(true);
+  const later = up.requests.slice(1).map((r) => r.at);
+  for (const at of later) expect(at).toBeGreaterThanOrEqual(exhaustedUntil - 5);
+});
+
+test("a 429 with Retry-After holds the whole line, not just the request that got it", async () => {
+  let refusedUntil = 0;
+  const up = scriptedUpstream((_req, _body, n) => {
+    if (n === 1) {
+      refusedUntil = Date.now() + 1000;
+      return Response.json({ error: { message: "slow down", code: "rate_limit_exceeded" } }, { status: 429, headers: { "retry-after": "1" } });
+    }
+    return okJson();
+  });
+  const gw = gateway({ providers: [provider("up", up.url, { rate_limit: { max_concurrent: 10, upstream_retry_backoff_seconds: 0.01 } })] });
+  cleanup.push(() => up.stop(), () => gw.stop());
+  const url = `${gw.url}/v1/chat/completions`;
+  const first = post(url, chat());
+  await Bun.sleep(50);
+  const others = Array.from({ length: 3 }, () => post(url, chat()));
+  const res = await Promise.all([first, ...others]);
+  expect(res.every((r) => r.status === 200)).toBe(true);
+  // after the 429, nothing reached the upstream until the Retry-After had passed
+  for (const r of up.requests.slice(1)) expect(r.at).toBeGreaterThanOrEqual(refusedUntil - 5);
+});
+
+test("absurd or malformed headers are ignored (no hold), the request still answers", async () => {
+  const up = scriptedUpstream(() => {
+    const res = okJson();
+    res.headers.set("x-ratelimit-remaining-requests", "0");
+    res.headers.set("x-ratelimit-reset-requests", "99999h");
+    return res;
+  });
+  const gw = gateway({ providers: [provider("up", up.url, { rate_limit: { max_concurrent: 5 } })] });
+  cleanup.push(() => up.stop(), () => gw.stop());
+  const t0 = performance.now();
+  for (let i = 0; i < 3; i++) expect((await post(`${gw.url}/v1/chat/completions`, chat())).status).toBe(200);
+  expect(performance.now() - t0).toBeLessThan(1000);
+});
