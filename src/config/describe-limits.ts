@@ -29,6 +29,12 @@ export function describePacing(rl: RateLimit): string {
       return rl.rpm === undefined
         ? "window: no per-minute request limit"
         : `window: ${formatCount(rl.rpm)} requests per sliding minute`;
+    case "adaptive": {
+      const start = rl.rpm ?? 0;
+      const min = rl.min_rpm ?? Math.max(1, start / 10);
+      const max = rl.max_rpm ?? start * 4;
+      return `adaptive: starts at ${formatCount(start)} rpm, learns the provider's rate from its 429s within ${formatCount(min)}–${formatCount(max)} rpm`;
+    }
   }
 }
 

@@ -25,7 +25,7 @@ const windowDimensions = ["rpm", "rpd", "input_tpm", "output_tpm", "tpm", "tpd"]
 /** seconds; null = wait forever */
 const maxWait = () => nonNegative().nullable().default(null);
 
-export const rateLimitModes = ["spaced", "burst", "window"] as const;
+export const rateLimitModes = ["spaced", "burst", "window", "adaptive"] as const;
 
 export const rateLimitSchema = z
   .strictObject({
@@ -36,6 +36,9 @@ export const rateLimitSchema = z
     interval_seconds: positive().optional(),
     /** bucket size in requests (burst only) */
     capacity: intAtLeast(1).optional(),
+    /** adaptive: the learned rate stays between these, rpm (default rpm/10 and rpm×4) */
+    min_rpm: positive().optional(),
+    max_rpm: positive().optional(),
     max_wait_seconds: maxWait(),
     /** requests in flight at once; null = unlimited */
     max_concurrent: intAtLeast(1).nullable().default(null),
@@ -57,6 +60,13 @@ export const rateLimitSchema = z
           problem("rpm", "mode burst needs rpm or interval_seconds (the refill rate)");
         }
       }
+      if (rl.mode === "adaptive" && rl.rpm === undefined) problem("rpm", "mode adaptive needs rpm (the starting rate)");
+      if (rl.mode !== "adaptive") {
+        if (rl.min_rpm !== undefined) problem("min_rpm", "only used with mode adaptive");
+        if (rl.max_rpm !== undefined) problem("max_rpm", "only used with mode adaptive");
+      } else if (rl.min_rpm !== undefined && rl.max_rpm !== undefined && rl.min_rpm > rl.max_rpm) {
+        problem("min_rpm", "must be ≤ max_rpm");
+      }
       if (rl.mode === "window") {
         if (rl.interval_seconds !== undefined) {
           problem("interval_seconds", "only used with mode spaced or burst");
@@ -66,7 +76,7 @@ export const rateLimitSchema = z
         }
       }
     },
-    { when: whenValid("mode", "capacity", "interval_seconds", ...windowDimensions) },
+    { when: whenValid("mode", "capacity", "interval_seconds", "min_rpm", "max_rpm", ...windowDimensions) },
   );
 
 export const keyModes = ["reject", "queue"] as const;

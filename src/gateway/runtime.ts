@@ -10,6 +10,7 @@ import { Dispatcher } from "../limiter/dispatcher.ts";
 import { isUnlimited, pacedPolicy } from "../limiter/policies.ts";
 import { MemoryStore } from "../store/memory-store.ts";
 import type { LimiterRef, Store } from "../store/store.ts";
+import { AimdController } from "../adaptive/aimd.ts";
 import { Histogram } from "../stats/histogram.ts";
 import { KeyRing } from "./keys.ts";
 import { Router } from "./route.ts";
@@ -63,6 +64,8 @@ export interface ProviderRuntime {
   readonly hold: (forMs: number) => void;
   /** Upstream header problems already logged (each once). */
   readonly warned: Set<string>;
+  /** mode adaptive: learns the provider's real rate from its 429s (null otherwise). */
+  readonly adaptive: AimdController | null;
 }
 
 export interface Runtime {
@@ -105,7 +108,8 @@ function providerRuntime(p: ProviderConfig, store: Store, clock: Clock): Provide
   const rl = p.rate_limit;
   const policy = pacedPolicy(rl);
   const tag = `prov:${p.name}`; // a provider and its models share one Cluster slot: one script decides both
-  const ref: LimiterRef = { id: tag, policy, tag };
+  // Mutable on purpose: an adaptive rate (or a reload) swaps the policy, and waiting requests see the new one.
+  const ref: { id: string; tag: string; policy: Policy } = { id: tag, policy, tag };
   const countsTokens = (pol: Policy) => pol.windows.some((w) => w.dim !== "requests");
   const modelsWithLimits = p.models.filter((m) => m.rate_limit !== undefined);
   // With per-model lines, the provider's max_concurrent is a gate all of them share.
@@ -154,6 +158,17 @@ function providerRuntime(p: ProviderConfig, store: Store, clock: Clock): Provide
     upstream: { holdUntil: null, reason: null, remainingRequests: null, remainingTokens: null },
     hold: (forMs) => void store.hold?.(ref, forMs)?.catch(() => {}),
     warned: new Set(),
+    adaptive:
+      rl.mode === "adaptive" && rl.rpm !== undefined
+        ? new AimdController({
+            initialRpm: rl.rpm,
+            minRpm: rl.min_rpm ?? Math.max(1, rl.rpm / 10),
+            maxRpm: rl.max_rpm ?? rl.rpm * 4,
+            increaseRpm: Math.max(1, (rl.min_rpm ?? rl.rpm / 10) / 10),
+            decreaseFactor: 0.9,
+            windowMs: 10_000,
+          })
+        : null,
     counters: {
       requests: 0,
       upstream429: 0,
@@ -167,6 +182,15 @@ function providerRuntime(p: ProviderConfig, store: Store, clock: Clock): Provide
       upstreamLatency: new Histogram(),
     },
   };
+}
+
+/** Sets a provider's pace (adaptive mode): the same ref, a new policy, so waiting requests follow it. */
+export function setProviderRpm(p: ProviderRuntime, rpm: number): void {
+  const ref = p.ref as { policy: Policy };
+  const pacing = ref.policy.pacing;
+  const intervalMs = 60_000 / rpm;
+  if (pacing && Math.abs(pacing.intervalMs - intervalMs) < 1e-6) return;
+  ref.policy = { ...ref.policy, pacing: { intervalMs, capacity: pacing?.capacity ?? 1 } };
 }
 
 /** The line a request for `model` at provider `p` waits in. */

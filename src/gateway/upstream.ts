@@ -10,7 +10,7 @@ import { errors, ApiError } from "../errors.ts";
 import { log } from "../log.ts";
 import type { AcquireItem } from "../store/store.ts";
 import type { Dispatcher, Permit } from "../limiter/dispatcher.ts";
-import type { ProviderRuntime } from "./runtime.ts";
+import { setProviderRpm, type ProviderRuntime } from "./runtime.ts";
 
 export interface UpstreamRequest {
   /** Path after /v1, with the query string, e.g. "/chat/completions". */
@@ -106,6 +106,12 @@ export async function sendUpstream(p: ProviderRuntime, line: Dispatcher | null, 
  */
 function listen(p: ProviderRuntime, res: Response): void {
   const h = res.headers;
+  if (p.adaptive) {
+    const now = Date.now();
+    if (res.status === 429) p.adaptive.onThrottle(now);
+    else if (res.status < 400) p.adaptive.onSuccess(now);
+    setProviderRpm(p, p.adaptive.rpm(now));
+  }
   if (res.status !== 429 && res.status !== 503 && !h.has("x-ratelimit-remaining-requests") && !h.has("x-ratelimit-remaining-tokens") && !h.has("anthropic-ratelimit-requests-remaining")) {
     return;
   }

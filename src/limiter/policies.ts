@@ -16,7 +16,7 @@ export interface LimitFields {
 }
 
 export interface PacedLimitFields extends LimitFields {
-  readonly mode: "spaced" | "burst" | "window";
+  readonly mode: "spaced" | "burst" | "window" | "adaptive";
   readonly interval_seconds?: number | undefined;
   readonly capacity?: number | undefined;
 }
@@ -56,7 +56,7 @@ export function pacingIntervalMs(f: PacedLimitFields): number | null {
   return ms > 0 ? ms : null;
 }
 
-/** A provider's or model's policy: pacing per its mode, plus token and day windows. */
+/** A provider's or model's policy: pacing per its mode (adaptive starts spaced at rpm), plus token and day windows. */
 export function pacedPolicy(f: PacedLimitFields): Policy {
   if (f.mode === "window") return { pacing: null, windows: windowsOf(f, true) };
   const intervalMs = pacingIntervalMs(f);

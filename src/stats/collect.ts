@@ -45,7 +45,7 @@ export async function collectSnapshot(rt: Runtime): Promise<StatsSnapshot> {
 
 async function providerSnapshot(rt: Runtime, p: ProviderRuntime): Promise<ProviderSnapshot> {
   const rl = p.config.rate_limit;
-  const pacing = p.policy.pacing;
+  const pacing = p.ref.policy.pacing; // the live policy (adaptive mode changes it)
   const limited = p.line !== null || p.modelLines.size > 0;
   const status = limited ? await rt.store.status(p.ref).catch(() => null) : null;
   const lines = [p.line, ...[...p.modelLines.values()].map((l) => l.line)].flatMap((l) => (l ? [l.stats()] : []));
@@ -81,6 +81,7 @@ async function providerSnapshot(rt: Runtime, p: ProviderRuntime): Promise<Provid
     ...waits(p.counters.queueWait.snapshot()),
     upstream_latency_ms: p.counters.upstreamLatency.snapshot(),
     model_lines: modelLines,
+    learned_rpm: p.adaptive ? round(p.adaptive.rpm(Date.now()), 1) : null,
     upstream: {
       hold_until: p.upstream.holdUntil !== null && p.upstream.holdUntil > Date.now() ? round(p.upstream.holdUntil / 1000, 3) : null,
       reason: p.upstream.reason,

@@ -71,6 +71,8 @@ export interface ProviderSnapshot {
   readonly queue_wait_p99_ms: number | null;
   /** Upstream time to response headers, ms. */
   readonly upstream_latency_ms: HistogramSnapshot;
+  /** mode adaptive: the rate learned so far, rpm (null in other modes). */
+  readonly learned_rpm: number | null;
   /** What the provider itself last said about its limits (rate-limit headers). */
   readonly upstream: {
     /** Epoch seconds until which its line holds because it said it is exhausted; null: no hold. */

@@ -83,7 +83,7 @@ describe("validation errors carry their path", () => {
     ["integer", withRateLimit("{ max_concurrent: 1.5 }"), "providers[0].rate_limit.max_concurrent: must be an integer"],
     ["wrong type", withRateLimit("{ rpm: fast }"), "providers[0].rate_limit.rpm: must be a number (got a string)"],
     ["boolean", withRateLimit("{ retry_upstream_429: yes }"), "providers[0].rate_limit.retry_upstream_429: must be true or false (got a string)"],
-    ["enum", withRateLimit("{ mode: fast }"), "providers[0].rate_limit.mode: must be one of spaced, burst, window"],
+    ["enum", withRateLimit("{ mode: fast }"), "providers[0].rate_limit.mode: must be one of spaced, burst, window, adaptive"],
     ["port range", `server: { port: 65536 }\n${PROVIDER}`, "server.port: must be <= 65535"],
     ["required", "providers:\n  - name: p\n    models: [m]\n", "providers[0].base_url: required"],
     ["url", "providers:\n  - name: p\n    base_url: ftp://x\n    models: [m]\n", "providers[0].base_url: must be an http:// or https:// URL"],

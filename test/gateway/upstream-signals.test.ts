@@ -67,3 +67,24 @@ test("absurd or malformed headers are ignored (no hold), the request still answe
   for (let i = 0; i < 3; i++) expect((await post(`${gw.url}/v1/chat/completions`, chat())).status).toBe(200);
   expect(performance.now() - t0).toBeLessThan(1000);
 });
+
+test("mode adaptive: 429s from an upstream with an unknown limit lower the learned rate, and the pace follows it", async () => {
+  // The upstream allows 3 requests per second; the gateway starts at 600 rpm (10/s) without knowing.
+  const recent: number[] = [];
+  const up = scriptedUpstream(() => {
+    const now = Date.now();
+    while (recent.length && recent[0]! <= now - 1000) recent.shift();
+    if (recent.length >= 3) return Response.json({ error: { message: "limit" } }, { status: 429 });
+    recent.push(now);
+    return okJson();
+  });
+  const gw = gateway({ providers: [provider("up", up.url, { rate_limit: { mode: "adaptive", rpm: 600, min_rpm: 30, retry_upstream_429: false } })] });
+  cleanup.push(() => up.stop(), () => gw.stop());
+  const url = `${gw.url}/v1/chat/completions`;
+  const codes = await Promise.all(Array.from({ length: 12 }, () => post(url, chat()).then((r) => r.status)));
+  expect(codes.filter((c) => c === 429).length).toBeGreaterThan(0);
+  const s = await (await fetch(`${gw.url}/admin/stats`)).json();
+  expect(s.providers[0].mode).toBe("adaptive");
+  expect(s.providers[0].learned_rpm).toBeLessThan(600);
+  expect(s.providers[0].interval_seconds).toBeGreaterThan(0.1);
+});

@@ -29,6 +29,7 @@ export function providerSnap(name: string, extra: Partial<ProviderSnapshot> = {}
     retries: 0,
     by_status: {},
     model_lines: [],
+    learned_rpm: null,
     upstream: { hold_until: null, reason: null, remaining_requests: null, remaining_tokens: null },
     tokens_in: 0,
     tokens_out: 0,
