@@ -116,6 +116,13 @@ export const errors = {
       code: "store_unavailable",
       retryAfterS: 1,
     }),
+  providerRemoved: (provider: string) =>
+    new ApiError(`Provider '${provider}' was removed from the configuration while this request waited.`, {
+      status: 503,
+      type: "server_error",
+      code: "provider_removed",
+      retryAfterS: 1,
+    }),
   shuttingDown: () =>
     new ApiError("The gateway is shutting down; retry on another instance.", {
       status: 503,

@@ -51,7 +51,8 @@ export function buildProgram(): Command {
     .option("--port <port>", "port to listen on (default from config: 8080)", intArg(0, 65535))
     .option("--redis <url>", "share limits through this Redis (overrides store.redis)")
     .option("--instances <n>", "start N nodes on consecutive ports sharing the Redis store", intArg(1, 64))
-    .action(async (o: { config?: string; host?: string; port?: number; redis?: string; instances?: number }) => {
+    .option("--watch", "reload the config when its file changes (SIGHUP always reloads)")
+    .action(async (o: { config?: string; host?: string; port?: number; redis?: string; instances?: number; watch?: boolean }) => {
       await runServe(o);
     });
 

@@ -2,7 +2,10 @@
 import pc from "picocolors";
 import { embeddedConfig, EMBEDDED_RPM } from "../config/embedded.ts";
 import type { Config } from "../config/schema.ts";
-import { startGateway } from "../gateway/server.ts";
+import { watchFile } from "node:fs";
+import { ConfigError } from "../config/errors.ts";
+import { startGateway, type RunningGateway } from "../gateway/server.ts";
+import { log } from "../log.ts";
 import { runInstances } from "./instances.ts";
 import { startMockUpstream, type RunningMock } from "../mock/mock-upstream.ts";
 import { loadConfig, locateConfig } from "./config-source.ts";
@@ -14,6 +17,8 @@ export interface ServeCliOptions {
   readonly port?: number;
   readonly redis?: string;
   readonly instances?: number;
+  /** Reload the config when its file changes (SIGHUP always reloads). */
+  readonly watch?: boolean;
 }
 
 export async function runServe(o: ServeCliOptions): Promise<void> {
@@ -36,9 +41,41 @@ export async function runServe(o: ServeCliOptions): Promise<void> {
     throw e;
   }
   process.stdout.write(banner(gw.url, config, path) + "\n");
+  if (path !== null) watchConfig(path, gw, o.watch === true);
   onShutdown(async () => {
     await gw.stop();
     await mock?.stop();
+  });
+}
+
+/**
+ * SIGHUP (and, with --watch, a change of the file) reloads the config. A bad
+ * new config is refused with its problems listed; the old one stays in force.
+ */
+function watchConfig(path: string, gw: RunningGateway, watch: boolean): void {
+  const reload = (why: string) => {
+    try {
+      const next = loadConfig(path);
+      const r = gw.reload(next);
+      log.info(
+        `config reloaded (${why}): ${r.kept.length} providers kept` +
+          (r.added.length ? `, added ${r.added.join(", ")}` : "") +
+          (r.removed.length ? `, removed ${r.removed.join(", ")} (their waiting requests answered 503)` : "") +
+          `, ${r.keys} keys`,
+      );
+    } catch (e) {
+      if (e instanceof ConfigError) log.error(`config reload (${why}) refused, the old config stays in force: ${e.message}`);
+      else log.error(`config reload (${why}) failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  process.on("SIGHUP", () => reload("SIGHUP"));
+  if (!watch) return;
+  // Editors save in bursts (truncate, write, rename): settle for a moment before reading.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  watchFile(path, { interval: 500 }, (cur, prev) => {
+    if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => reload("file changed"), 200);
   });
 }
 
@@ -55,6 +92,7 @@ async function serveInstances(o: ServeCliOptions, path: string | null): Promise<
   if (path !== null) nodeArgs.push("-c", path);
   if (o.host !== undefined) nodeArgs.push("--host", o.host);
   if (o.redis !== undefined) nodeArgs.push("--redis", o.redis);
+  if (o.watch) nodeArgs.push("--watch");
   const basePort = o.port ?? (path === null ? 8080 : loadConfig(path).server.port);
   await runInstances({ count: o.instances!, basePort, nodeArgs });
 }

@@ -84,8 +84,8 @@ const countsTokens = (p: Policy) => p.windows.some((w) => w.dim !== "requests");
 
 export class KeyRing {
   private readonly byHash = new Map<string, KeyRuntime>();
-  readonly all: readonly KeyRuntime[];
-  readonly groups: readonly GroupRuntime[];
+  all: readonly KeyRuntime[];
+  groups: readonly GroupRuntime[];
 
   constructor(
     keys: Readonly<Record<string, KeyPolicy>> | undefined,
@@ -149,6 +149,46 @@ export class KeyRing {
 
   get enabled(): boolean {
     return this.all.length > 0;
+  }
+
+  /**
+   * Config reload: this (new) ring takes over what the old one knew of keys
+   * and groups that are still configured — their counters, their place in
+   * the store (the same limiter ids, so their windows go on) and the
+   * requests waiting in their lines, which now see the new limits.
+   */
+  adopt(old: KeyRing): void {
+    const oldGroups = new Map(old.groups.map((g) => [g.name, g]));
+    const groups = this.groups.map((g) => {
+      const prev = oldGroups.get(g.name);
+      if (!prev) return g;
+      (prev.ref as { policy: Policy }).policy = g.policy;
+      return { ...g, ref: prev.ref, counters: prev.counters };
+    });
+    const groupByName = new Map(groups.map((g) => [g.name, g]));
+    const all: KeyRuntime[] = [];
+    for (const [hash, k] of this.byHash) {
+      const prev = old.byHash.get(hash);
+      const group = k.group ? (groupByName.get(k.group.name) ?? k.group) : null;
+      let next: KeyRuntime = { ...k, group };
+      if (prev) {
+        (prev.ref as { policy: Policy }).policy = k.policy;
+        let line = k.line;
+        if (prev.line && k.line) {
+          prev.line.update({ maxWaitMs: k.line.maxWaitMs, subject: `key '${k.label}'` });
+          k.line.close();
+          line = prev.line;
+        } else if (prev.line) {
+          prev.line.close(); // no longer queue mode: its waiting requests are answered 503
+        }
+        next = { ...next, ref: prev.ref, counters: prev.counters, line };
+      }
+      this.byHash.set(hash, next);
+      all.push(next);
+    }
+    for (const [hash, prev] of old.byHash) if (!this.byHash.has(hash)) prev.line?.close();
+    this.all = all;
+    this.groups = groups;
   }
 
   /** The calling key; null when no keys are configured. Unknown or missing → 401. */

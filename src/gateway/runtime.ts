@@ -68,13 +68,14 @@ export interface ProviderRuntime {
   readonly adaptive: AimdController | null;
 }
 
+/** Config, providers, router and keys are swapped as a whole on reload (see reload.ts). */
 export interface Runtime {
-  readonly config: Config;
+  config: Config;
   readonly clock: Clock;
   readonly store: Store;
-  readonly providers: readonly ProviderRuntime[];
-  readonly router: Router<ProviderRuntime>;
-  readonly keys: KeyRing;
+  providers: readonly ProviderRuntime[];
+  router: Router<ProviderRuntime>;
+  keys: KeyRing;
   readonly startedAt: number;
   /** Requests being handled right now (for graceful shutdown). */
   active: number;
@@ -104,7 +105,7 @@ export function createRuntime(config: Config, opts: RuntimeOptions = {}): Runtim
   };
 }
 
-function providerRuntime(p: ProviderConfig, store: Store, clock: Clock): ProviderRuntime {
+export function providerRuntime(p: ProviderConfig, store: Store, clock: Clock): ProviderRuntime {
   const rl = p.rate_limit;
   const policy = pacedPolicy(rl);
   const tag = `prov:${p.name}`; // a provider and its models share one Cluster slot: one script decides both

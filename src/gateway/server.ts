@@ -8,6 +8,7 @@ import { createStore } from "../store/create-store.ts";
 import type { Config } from "../config/schema.ts";
 import type { Store } from "../store/store.ts";
 import { createApp } from "./app.ts";
+import { reloadRuntime, type ReloadSummary } from "./reload.ts";
 import { closeRuntime, createRuntime, type Runtime } from "./runtime.ts";
 import { encodingForModel, preloadTokenizers } from "../tokens/index.ts";
 
@@ -28,6 +29,8 @@ export interface RunningGateway {
   readonly host: string;
   readonly runtime: Runtime;
   readonly fetch: (req: Request) => Promise<Response>;
+  /** Swaps in a new (already validated) config, keeping queues and counters. */
+  reload(config: Config): ReloadSummary;
   stop(): Promise<void>;
 }
 
@@ -84,6 +87,7 @@ export function startGateway(config: Config, opts: ServeOptions = {}): RunningGa
     host,
     runtime,
     fetch,
+    reload: (next) => reloadRuntime(runtime, next),
     stop() {
       stopping ??= (async () => {
         const drained = server.stop(false);

@@ -8,7 +8,14 @@ export class ConcurrencyGate {
   private inFlight = 0;
   private readonly waiters = new Set<() => void>();
 
-  constructor(readonly max: number) {}
+  constructor(public max: number) {}
+
+  /** A new cap (config reload); a higher one lets waiting lines go at once. */
+  resize(max: number): void {
+    const grew = max > this.max;
+    this.max = max;
+    if (grew) for (const wake of this.waiters) wake();
+  }
 
   get used(): number {
     return this.inFlight;

@@ -120,6 +120,10 @@ export class Dispatcher {
     return this.opts.name;
   }
 
+  get maxWaitMs(): number | null {
+    return this.opts.maxWaitMs;
+  }
+
   private get subject(): string {
     return this.opts.subject ?? `'${this.opts.name}'`;
   }
@@ -412,15 +416,21 @@ export class Dispatcher {
     };
   }
 
-  /** Answers every waiting request 503 and refuses new ones (shutdown). */
-  close(): void {
+  /** New limits for a line that keeps its waiting requests (config reload). */
+  update(opts: Partial<Pick<DispatcherOptions, "maxWaitMs" | "maxConcurrent" | "subject">>): void {
+    this.opts = { ...this.opts, ...opts };
+    if (this.queue.size > 0) this.pump();
+  }
+
+  /** Answers every waiting request 503 and refuses new ones (shutdown, or its provider removed). */
+  close(err: () => ApiError = errors.shuttingDown): void {
     this.closed = true;
     if (this.wake) clearTimeout(this.wake);
     this.wake = null;
     for (const w of [...this.claimedSet, ...this.queue]) {
       if (w.phase === "claimed") this.unclaim(w);
       this.finish(w);
-      w.reject(errors.shuttingDown());
+      w.reject(err());
     }
   }
 }

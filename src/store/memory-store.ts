@@ -24,6 +24,7 @@ export class MemoryStore implements Store {
       e = { policy: ref.policy, state: core.newState(ref.policy) };
       this.entries.set(ref.id, e);
     } else if (e.policy !== ref.policy) {
+      rescalePacing(e.state, e.policy, ref.policy, this.clock.now());
       e.policy = ref.policy;
     }
     return e;
@@ -80,6 +81,18 @@ export class MemoryStore implements Store {
   async close(): Promise<void> {
     this.entries.clear();
   }
+}
+
+/**
+ * A new pacing interval (adaptive mode, reload): what is booked ahead of now
+ * was booked at the old interval, so it is rescaled to the new one — a
+ * faster pace applies to the requests already waiting, a slower one too.
+ */
+function rescalePacing(state: LimiterState, from: Policy, to: Policy, now: number): void {
+  const a = from.pacing?.intervalMs;
+  const b = to.pacing?.intervalMs;
+  if (a === undefined || b === undefined || a === b || state.pacing.tat <= now) return;
+  state.pacing.tat = now + ((state.pacing.tat - now) * b) / a;
 }
 
 /** Same window layout: the state stays valid (a pacing state is valid for any interval, e.g. adaptive). */

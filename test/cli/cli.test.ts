@@ -129,3 +129,36 @@ test("serve: a port in use is a clear message and exit 1", async () => {
     blocker.stop(true);
   }
 });
+
+test("serve --watch: a bad new config is refused (old stays), a good one is applied; SIGHUP reloads too", async () => {
+  const dir = tmp();
+  const cfg = (models: string) =>
+    `providers:\n  - name: m\n    base_url: http://127.0.0.1:9/v1\n    models: [${models}]\n`;
+  writeFileSync(join(dir, "limitrate.yaml"), cfg("one"));
+  const p = run(["serve", "--port", "0", "--watch"], dir);
+  const url = await waitForUrl(p);
+  const ids = async () => ((await (await fetch(`${url}/v1/models`)).json()).data as { id: string }[]).map((m) => m.id);
+  expect(await ids()).toContain("one");
+  writeFileSync(join(dir, "limitrate.yaml"), "providers: [ { name: m, base_url: nope } ]\n");
+  await Bun.sleep(1500);
+  expect(await ids()).toContain("one"); // refused: the old config stays
+  writeFileSync(join(dir, "limitrate.yaml"), cfg("one, two"));
+  let seen: string[] = [];
+  for (let i = 0; i < 40 && !seen.includes("two"); i++) {
+    await Bun.sleep(100);
+    seen = await ids();
+  }
+  expect(seen).toContain("two");
+  writeFileSync(join(dir, "limitrate.yaml"), cfg("three"));
+  p.kill("SIGHUP");
+  for (let i = 0; i < 40 && !seen.includes("three"); i++) {
+    await Bun.sleep(50);
+    seen = await ids();
+  }
+  expect(seen).toContain("three");
+  p.kill("SIGTERM");
+  expect(await p.exited).toBe(0);
+  const err = await new Response(p.stderr).text();
+  expect(err).toContain("refused");
+  expect(err).toContain("base_url");
+});
