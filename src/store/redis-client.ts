@@ -1,9 +1,11 @@
 /**
  * ioredis clients for the Redis store, configured so an outage never hangs a
- * request: no offline queue (a command while disconnected fails at once),
- * no retry of a command whose connection dropped (it may have run: a retry
- * could charge twice), and a reconnect loop in the background with capped
- * backoff. Auto-pipelining lets concurrent decisions share round trips.
+ * request: no offline queue on standalone (a command while disconnected fails
+ * at once; for Cluster see connectCluster), no retry of a command whose
+ * connection dropped (it may have run: a retry could charge twice), and a
+ * reconnect loop in the background with capped backoff. Auto-pipelining lets
+ * concurrent calls share round trips (on top of the store's own batching of
+ * acquires). The per-call time bound is the store's (redis-store.ts `call`).
  *
  * ioredis and not Bun's built-in RedisClient: only ioredis speaks Redis
  * Cluster (slot routing, MOVED/ASK), and one client type serves both modes.
@@ -51,7 +53,14 @@ export function connectCluster(urls: readonly string[], timeoutMs: number): Clus
     ...(tls ? { tls: {} } : {}),
   };
   const client = new Cluster(nodes, {
-    enableOfflineQueue: false,
+    // Deliberately on for Cluster: with it off, ioredis rejects any command to a
+    // node whose connection is still being made ("Connection is closed."),
+    // which fails its own ready check and the first concurrent calls after
+    // start-up or a reconnect. Nothing waits long regardless: the store sends
+    // only once the cluster is ready and bounds each call by timeout_ms, and
+    // a node's queue is flushed as soon as a reconnect attempt fails
+    // (maxRetriesPerRequest 0).
+    enableOfflineQueue: true,
     enableAutoPipelining: true,
     clusterRetryStrategy: reconnectDelay,
     // Reconnect a node that went away (the default leaves it to MOVED replies).

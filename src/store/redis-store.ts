@@ -1,25 +1,33 @@
 /**
  * The shared store: limiter state in Redis, every Store method one Lua
- * script (one round trip, atomic) over the layout in lua/layout.ts. The
+ * script call (one round trip, atomic) over the layout in lua/layout.ts. The
  * scripts are the Lua twins of src/core, so a decision here equals the
  * memory store's given the same times.
  *
- * Time comes from Redis TIME (one clock for all gateway nodes) unless a
- * `clock` is given: then its time is sent as now_ms (deterministic tests).
+ * Acquires in flight at the same moment (issued in the same tick) share one
+ * script call: a batch, decided one after another inside one atomic script,
+ * each limiter read and written once. That is what makes tens of thousands
+ * of decisions a second from one process possible: per decision the client
+ * and Redis then pay a few table reads, not a command each. On Cluster a
+ * batch holds only acquires of one tag (one slot).
  *
- * Scripts run as EVALSHA through ioredis `defineCommand`, which falls back to
- * EVAL on NOSCRIPT: they survive SCRIPT FLUSH and a Redis restart. Every call
- * is bounded by `timeoutMs`; it rejects with StoreTimeoutError rather than wait.
+ * Time comes from Redis TIME (one clock for all gateway nodes) unless a
+ * `clock` is given: then its time, read when the call is sent, goes as now_ms
+ * (deterministic tests). Scripts run as EVALSHA with an EVAL fallback on
+ * NOSCRIPT (lua/script.ts). Every call is bounded by `timeoutMs`.
  */
 import type { Cluster } from "ioredis";
 import type { Clock } from "../clock.ts";
-import type { Cost, Decision, Policy, Ticket, WindowStatus } from "../core/policy.ts";
+import type { Cost, Decision, Policy, Ticket } from "../core/policy.ts";
 import { ACQUIRE } from "./lua/acquire.ts";
 import { ESTIMATE_WAIT } from "./lua/estimate-wait.ts";
+import { HOLD } from "./lua/hold.ts";
 import { arg, costArgs, limiterKey, num, policyArgs, tagOf } from "./lua/layout.ts";
+import { LuaScript } from "./lua/script.ts";
 import { SETTLE } from "./lua/settle.ts";
 import { STATUS } from "./lua/status.ts";
 import type { RedisClient } from "./redis-client.ts";
+import { Cursor, decodeDecision } from "./redis-reply.ts";
 import type { AcquireItem, LimiterRef, LimiterStatus, Store, StoreHealth } from "./store.ts";
 
 /** A Redis call that took longer than the store's timeout. */
@@ -47,53 +55,138 @@ export interface RedisStoreOptions {
   readonly clock?: Clock;
 }
 
-type Reply = unknown;
-type ScriptFn = (numKeys: number, ...args: string[]) => Promise<Reply>;
+/** A timer this late (ms) was held up by this process, not by Redis. */
+const LATE_MS = 20;
 
-const SCRIPTS = { lrAcquire: ACQUIRE, lrSettle: SETTLE, lrEstimateWait: ESTIMATE_WAIT, lrStatus: STATUS } as const;
+/** Most acquires in one script call; more in the same tick start another batch. */
+const MAX_BATCH = 128;
+
+const SCRIPTS = {
+  acquire: new LuaScript(ACQUIRE),
+  hold: new LuaScript(HOLD),
+  settle: new LuaScript(SETTLE),
+  estimateWait: new LuaScript(ESTIMATE_WAIT),
+  status: new LuaScript(STATUS),
+};
+
+type Reply = unknown;
+
+interface Pending {
+  readonly items: readonly AcquireItem[];
+  readonly horizonMs: number;
+  readonly resolve: (d: Decision) => void;
+  readonly reject: (e: unknown) => void;
+}
 
 export class RedisStore implements Store {
   readonly kind: "redis" | "redis-cluster";
-  private readonly script: Record<keyof typeof SCRIPTS, ScriptFn>;
   private readonly keys = new WeakMap<LimiterRef, string>();
+  /** Acquires waiting for this tick's flush, by batch group ("" on standalone, the tag on Cluster). */
+  private readonly pending = new Map<string, Pending[]>();
+  private flushQueued = false;
   private readyWait: Promise<void> | null = null;
 
   constructor(
     readonly client: RedisClient,
     private readonly opts: RedisStoreOptions,
   ) {
-    this.kind = isCluster(client) ? "redis-cluster" : "redis";
-    const fns = {} as Record<keyof typeof SCRIPTS, ScriptFn>;
-    for (const [name, lua] of Object.entries(SCRIPTS) as [keyof typeof SCRIPTS, string][]) {
-      client.defineCommand(name, { lua });
-      const fn = (client as unknown as Record<string, ScriptFn>)[name]!;
-      fns[name] = fn.bind(client);
+    this.kind = client.isCluster ? "redis-cluster" : "redis";
+  }
+
+  acquire(items: readonly AcquireItem[], horizonMs: number): Promise<Decision> {
+    if (items.length === 0) return Promise.resolve({ allowed: true, delayMs: 0, tickets: [], status: [] });
+    const cluster = this.kind === "redis-cluster";
+    return new Promise<Decision>((resolve, reject) => {
+      if (cluster) sameTag(items); // throws: rejects
+      const group = cluster ? tagOf(items[0]!.ref) : "";
+      let batch = this.pending.get(group);
+      if (batch === undefined) {
+        batch = [];
+        this.pending.set(group, batch);
+      }
+      batch.push({ items, horizonMs, resolve, reject });
+      if (batch.length >= MAX_BATCH) {
+        this.pending.delete(group);
+        this.sendAcquires(batch);
+      } else if (!this.flushQueued) {
+        this.flushQueued = true;
+        queueMicrotask(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    const batches = [...this.pending.values()];
+    this.pending.clear();
+    for (const b of batches) this.sendAcquires(b);
+  }
+
+  /**
+   * Sends a batch, split where a limiter comes back with another policy (a
+   * config reload between two acquires): a script keeps one state per key,
+   * read under the first policy it meets.
+   */
+  private sendAcquires(batch: readonly Pending[]): void {
+    const seen = new Map<string, Policy>();
+    let from = 0;
+    batch.forEach((p, i) => {
+      const clash = p.items.some((it) => {
+        const had = seen.get(this.key(it.ref));
+        return had !== undefined && had !== it.ref.policy;
+      });
+      if (clash) {
+        this.sendBatch(batch.slice(from, i));
+        seen.clear();
+        from = i;
+      }
+      for (const it of p.items) if (!seen.has(this.key(it.ref))) seen.set(this.key(it.ref), it.ref.policy);
+    });
+    this.sendBatch(from === 0 ? batch : batch.slice(from));
+  }
+
+  /** One script call for a batch of acquires (lua/acquire.ts). */
+  private sendBatch(batch: readonly Pending[]): void {
+    const policies = new Map<Policy, number>();
+    const policyBlocks: string[] = [];
+    const keys: string[] = [];
+    const decisions: string[] = [String(batch.length)];
+    for (const p of batch) {
+      decisions.push(arg(p.horizonMs), String(p.items.length));
+      for (const it of p.items) {
+        const policy = it.ref.policy;
+        let n = policies.get(policy);
+        if (n === undefined) {
+          n = policies.size + 1;
+          policies.set(policy, n);
+          for (const a of policyArgs(policy)) policyBlocks.push(a);
+        }
+        keys.push(this.key(it.ref));
+        decisions.push(String(n), ...costArgs(it.cost));
+      }
     }
-    this.script = fns;
+    const args = [this.now(), String(policies.size), ...policyBlocks, ...decisions];
+    this.call(() => SCRIPTS.acquire.run(this.client, keys, args)).then(
+      (reply) => {
+        const c = new Cursor(reply as Reply[]);
+        let decisions: Decision[];
+        try {
+          decisions = batch.map((p) => decodeDecision(p.items, c));
+        } catch (e) {
+          for (const p of batch) p.reject(e);
+          return;
+        }
+        batch.forEach((p, i) => p.resolve(decisions[i]!));
+      },
+      (e: unknown) => {
+        for (const p of batch) p.reject(e);
+      },
+    );
   }
 
-  /** now_ms for a script: the test clock, or -1 (use Redis TIME). */
-  private now(): string {
-    return this.opts.clock ? arg(this.opts.clock.now()) : "-1";
-  }
-
-  private key(ref: LimiterRef): string {
-    let k = this.keys.get(ref);
-    if (k === undefined) {
-      k = limiterKey(this.opts.prefix, ref);
-      this.keys.set(ref, k);
-    }
-    return k;
-  }
-
-  async acquire(items: readonly AcquireItem[], horizonMs: number): Promise<Decision> {
-    if (items.length === 0) return { allowed: true, delayMs: 0, tickets: [], status: [] };
-    if (this.kind === "redis-cluster") sameTag(items);
-    const keys = items.map((it) => this.key(it.ref));
-    const args: string[] = [this.now(), arg(horizonMs)];
-    for (const it of items) args.push(...costArgs(it.cost), ...policyArgs(it.ref.policy));
-    const reply = (await this.call(() => this.script.lrAcquire(keys.length, ...keys, ...args))) as [number, string, Reply[][]];
-    return decodeDecision(items, reply);
+  async hold(ref: LimiterRef, forMs: number): Promise<void> {
+    const args = [this.now(), arg(forMs), ...policyArgs(ref.policy)];
+    await this.call(() => SCRIPTS.hold.run(this.client, [this.key(ref)], args));
   }
 
   async settle(ref: LimiterRef, ticket: Ticket, delta: Cost): Promise<void> {
@@ -114,21 +207,20 @@ export class RedisStore implements Store {
       ...ticket.segments.map(arg),
       ...policyArgs(ref.policy),
     ];
-    await this.call(() => this.script.lrSettle(1, this.key(ref), ...args));
+    await this.call(() => SCRIPTS.settle.run(this.client, [this.key(ref)], args));
   }
 
   async estimateWait(ref: LimiterRef, ahead: Cost, aheadCount: number, cost: Cost): Promise<number> {
     const args = [this.now(), ...costArgs(ahead), arg(aheadCount), ...costArgs(cost), ...policyArgs(ref.policy)];
-    return num(await this.call(() => this.script.lrEstimateWait(1, this.key(ref), ...args)));
+    return num(await this.call(() => SCRIPTS.estimateWait.run(this.client, [this.key(ref)], args)));
   }
 
   async status(ref: LimiterRef): Promise<LimiterStatus> {
-    const reply = (await this.call(() =>
-      this.script.lrStatus(1, this.key(ref), this.now(), ...policyArgs(ref.policy)),
-    )) as [Reply[], string, string];
+    const args = [this.now(), ...policyArgs(ref.policy)];
+    const reply = (await this.call(() => SCRIPTS.status.run(this.client, [this.key(ref)], args))) as Reply[];
     return {
-      windows: decodeStatus(ref.policy, reply[0]),
-      pacing: reply[1] === "" ? null : { available: num(reply[1]), nextSlotInMs: num(reply[2]) },
+      windows: new Cursor(reply.slice(2)).status(ref.policy),
+      pacing: reply[0] === "" ? null : { available: num(reply[0]), nextSlotInMs: num(reply[1]) },
     };
   }
 
@@ -148,11 +240,38 @@ export class RedisStore implements Store {
     this.client.disconnect();
   }
 
+  /** now_ms for a script: the test clock, or -1 (use Redis TIME). */
+  private now(): string {
+    return this.opts.clock ? arg(this.opts.clock.now()) : "-1";
+  }
+
+  private key(ref: LimiterRef): string {
+    let k = this.keys.get(ref);
+    if (k === undefined) {
+      k = limiterKey(this.opts.prefix, ref);
+      this.keys.set(ref, k);
+    }
+    return k;
+  }
+
   /** Runs one command within the timeout, first waiting (within it) for a connection still being set up. */
   private call<T>(send: () => Promise<T>): Promise<T> {
     const ms = this.opts.timeoutMs;
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new StoreTimeoutError(ms)), ms);
+      const start = performance.now();
+      let graced = false;
+      const expire = () => {
+        // A timer that fires late means this process was busy (a long synchronous
+        // step), not that Redis was slow: the answer may be waiting unread. Give
+        // I/O a moment once before calling it a failure.
+        if (!graced && performance.now() - start > ms + LATE_MS) {
+          graced = true;
+          timer = setTimeout(expire, LATE_MS);
+          return;
+        }
+        reject(new StoreTimeoutError(ms));
+      };
+      let timer = setTimeout(expire, ms);
       const ok = (v: T) => {
         clearTimeout(timer);
         resolve(v);
@@ -205,34 +324,4 @@ function sameTag(items: readonly AcquireItem[]): void {
         `and '${other.ref.id}' has tag '${tagOf(other.ref)}': give the limiters of one acquire the same LimiterRef.tag`,
     );
   }
-}
-
-function decodeStatus(policy: Policy, flat: readonly Reply[]): WindowStatus[] {
-  return policy.windows.map((w, i) => {
-    const used = num(flat[2 * i]);
-    return { name: w.name, dim: w.dim, limit: w.limit, used, remaining: Math.max(0, w.limit - used), resetMs: num(flat[2 * i + 1]) };
-  });
-}
-
-function names(policy: Policy, idx: readonly Reply[]): string[] {
-  return idx.map((i) => (Number(i) === 0 ? "pacing" : policy.windows[Number(i) - 1]!.name));
-}
-
-function decodeDecision(items: readonly AcquireItem[], reply: [number, string, Reply[][]]): Decision {
-  const [allowed, time, per] = reply;
-  const status = items.map((it, k) => decodeStatus(it.ref.policy, per[k]![2] as Reply[]));
-  if (allowed === 1) {
-    const tickets: Ticket[] = per.map((r) => ({ segments: (r[1] as Reply[]).map(num), paced: r[0] === 1 }));
-    return { allowed: true, delayMs: num(time), tickets, status };
-  }
-  const blocked: { item: number; names: readonly string[] }[] = [];
-  const never: { item: number; names: readonly string[] }[] = [];
-  per.forEach((r, k) => {
-    const policy = items[k]!.ref.policy;
-    const b = r[0] as Reply[];
-    const n = r[1] as Reply[];
-    if (b.length) blocked.push({ item: k, names: names(policy, b) });
-    if (n.length) never.push({ item: k, names: names(policy, n) });
-  });
-  return { allowed: false, waitMs: num(time), blocked, never, status };
 }

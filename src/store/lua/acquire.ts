@@ -1,68 +1,89 @@
 /**
- * acquire: all-or-nothing over several limiters (policy.ts `decide`). Checks
- * every dimension of every item first (advancing windows), charges all of
- * them only if all fit, claims the GCRA slots, writes back, returns.
+ * acquire, for a batch of decisions: each decision all-or-nothing over its
+ * limiters (policy.ts `decide`): check every dimension of every item first
+ * (advancing windows), charge all of them only if all fit, claim the GCRA
+ * slots. The decisions of a batch run one after another at the same `now`,
+ * inside one atomic script; each limiter is read once and written once per
+ * batch. The Redis store batches the acquires in flight at the same moment
+ * (see redis-store.ts); one acquire alone is a batch of one.
  *
- * KEYS[k]   limiter hash of item k (layout.ts), k = 1..n; on Cluster all in one slot
+ * KEYS      the limiter hash (layout.ts) of every item of every decision, in order;
+ *           on Cluster all in one slot
  * ARGV[1]   now_ms: epoch ms; negative = read Redis TIME
- * ARGV[2]   horizon_ms: how far ahead a pacing slot may be claimed
- * ARGV[3..] per item k: cost requests, cost input_tokens, cost output_tokens,
- *           then the item's policy block (layout.ts)
+ * ARGV[2]   P = number of distinct policies, then P policy blocks (layout.ts)
+ * then      D = number of decisions, then per decision:
+ *             horizon_ms (how far ahead a pacing slot may be claimed), m = number of items,
+ *             per item: policy number (1..P), cost requests, input_tokens, output_tokens
  *
- * Returns {allowed, delay_or_wait, items}:
- *   allowed = 1: delay_or_wait = delay ms until the pacing slot;
- *                items[k] = {paced 0|1, {segment charged per window}, {used, reset_ms per window}}
- *   allowed = 0: delay_or_wait = wait ms ("inf" when some cost never fits);
- *                items[k] = {{blocked window indexes, 0 = pacing}, {never-fitting indexes}, {used, reset_ms per window}}
- * Numbers are %.17g text (exact doubles).
+ * Returns one flat array (nested replies cost more to build), per decision:
+ *   allowed: 1, delay_ms, then per item: paced (0|1), n windows, n charged segments;
+ *            then per item: n, n × (used, reset_ms) — after every charge
+ *   refused: 0, wait_ms ("inf" when some cost never fits), then per item:
+ *            #blocked, blocked window indexes (-1 = hold, 0 = pacing), #never, never-fitting indexes,
+ *            n, n × (used, reset_ms)
+ * Numbers are integer replies when whole, else %.17g text (exact doubles).
  */
 import { LIBRARY } from "./library.ts";
 
 export const ACQUIRE = String.raw`${LIBRARY}
+-- policy.ts decide over the limiters sts (costs cs); appends its answer to out.
+local function decide_into(out, o, sts, cs, now, horizon)
+  local m = #sts
+  local wait, slot, refused, never_any = 0, now, false, false
+  local blocked, never = {}, {}
+  for j = 1, m do
+    local b, n, w, s = check(sts[j], cs[j], now, horizon)
+    blocked[j], never[j] = b, n
+    if b then
+      refused = true
+      if n then never_any = true end
+      wait = max(wait, w)
+    end
+    slot = max(slot, s)
+  end
+  if refused then
+    if never_any then wait = INF end
+    out[o], out[o + 1] = 0, num(wait)
+    o = o + 2
+    for j = 1, m do
+      o = list_into(out, o, blocked[j])
+      o = list_into(out, o, never[j])
+      o = status_into(out, o, sts[j], now)
+    end
+    return o
+  end
+  out[o], out[o + 1] = 1, num(slot - now)
+  o = o + 2
+  for j = 1, m do o = commit_into(out, o, sts[j], cs[j], now) end
+  -- Status after every charge (an id listed twice shows both).
+  for j = 1, m do o = status_into(out, o, sts[j], now) end
+  return o
+end
+
 local now = clock(ARGV[1])
-local horizon = tonumber(ARGV[2])
-local p = 3
-local items, states, order = {}, {}, {}
-for k = 1, #KEYS do
-  local c, pol
-  c, p = read_cost(p)
-  pol, p = read_policy(p)
-  local st = states[KEYS[k]]
-  if st == nil then -- an id listed twice shares its state, as in the memory store
-    st = load(KEYS[k], pol, now)
-    states[KEYS[k]] = st
-    order[#order + 1] = st
+local pols, p = {}, 3
+for i = 1, tonumber(ARGV[2]) do pols[i], p = read_policy(p) end
+local nd = tonumber(ARGV[p])
+p = p + 1
+local states, order, out, o, kx = {}, {}, {}, 1, 0
+for d = 1, nd do
+  local horizon, m = tonumber(ARGV[p]), tonumber(ARGV[p + 1])
+  p = p + 2
+  local sts, cs = {}, {}
+  for j = 1, m do
+    kx = kx + 1
+    local key = KEYS[kx]
+    local st = states[key]
+    if st == nil then -- read once per batch; an id listed twice shares its state, as in the memory store
+      st = load(key, pols[tonumber(ARGV[p])], now)
+      states[key] = st
+      order[#order + 1] = st
+    end
+    sts[j], cs[j] = st, { tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2]), tonumber(ARGV[p + 3]) }
+    p = p + 4
   end
-  items[k] = { st = st, c = c }
+  o = decide_into(out, o, sts, cs, now, horizon)
 end
-
-local wait, slot, refused, never_any = 0, now, false, false
-local checks = {}
-for k = 1, #items do
-  local it = items[k]
-  local blocked, never, w, s = check(it.st, it.c, now, horizon)
-  checks[k] = { blocked, never }
-  if #blocked > 0 then
-    refused = true
-    if #never > 0 then never_any = true end
-    wait = math.max(wait, w)
-  end
-  slot = math.max(slot, s)
-end
-
-local out = {}
-if refused then
-  for k = 1, #items do out[k] = { checks[k][1], checks[k][2], status_of(items[k].st, now) } end
-  for _, st in ipairs(order) do save(st, now) end
-  if never_any then wait = INF end
-  return { 0, num(wait), out }
-end
-local tickets = {}
-for k = 1, #items do
-  local segs, paced = commit(items[k].st, items[k].c, now)
-  tickets[k] = { paced, segs }
-end
-for k = 1, #items do out[k] = { tickets[k][1], tickets[k][2], status_of(items[k].st, now) } end
 for _, st in ipairs(order) do save(st, now) end
-return { 1, num(slot - now), out }
+return out
 `;

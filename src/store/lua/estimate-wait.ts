@@ -10,7 +10,7 @@
  * ARGV[6..8] cost: requests, input_tokens, output_tokens
  * ARGV[9..] policy block (layout.ts)
  *
- * Returns the wait in ms as %.17g text ("inf": never fits).
+ * Returns the wait in ms: an integer, or %.17g text ("inf": never fits).
  */
 import { LIBRARY } from "./library.ts";
 
@@ -24,8 +24,8 @@ local st = load(KEYS[1], pol, now)
 local wait = 0
 local total = { ahead[1] + cost[1], ahead[2] + cost[2], ahead[3] + cost[3] }
 for i = 1, pol.n do
-  local w, ws = pol.w[i], st.w[i]
-  advance(st, ws, w, now)
+  local w, ws = pol[i], st.w[i]
+  advance(st, w, ws, now)
   if cost_of(cost, w.dim) > w.limit then -- never fits, however short the line
     save(st, now)
     return 'inf'
@@ -33,13 +33,15 @@ for i = 1, pol.n do
   local c = cost_of(total, w.dim)
   if c > 0 then
     -- Beyond one window's worth, each further limit's worth takes one more window.
-    local rounds = math.floor((c - 1e-9) / w.limit)
+    local rounds = floor((c - 1e-9) / w.limit)
     local rest = c - rounds * w.limit
-    wait = math.max(wait, rounds * w.ms + wait_to_fit(st, ws, w, now, rest))
+    wait = max(wait, rounds * w.ms + wait_to_fit(st, w, ws, now, rest))
   end
 end
 if pol.paced and cost[1] > 0 then
-  wait = math.max(wait, slot_of(st, pol, now, ahead_count) - now)
+  -- gcra.ts slotOf(n): max(now, max(tat, now) + n × interval − tolerance)
+  local slot = max(now, max(st.tat, now) + ahead_count * pol.interval - (pol.capacity - 1) * pol.interval)
+  wait = max(wait, slot - now)
 end
 save(st, now)
 return num(wait)

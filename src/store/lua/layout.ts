@@ -14,6 +14,10 @@
  * ## Fields of a limiter hash (window i = 1, 2, … in policy order)
  *
  *   tat     GCRA theoretical arrival time, epoch ms (absent = -Infinity: never paced)
+ *   pi      pacing interval (ms) of the last policy seen, -1 = none: a new interval
+ *           rescales what tat booked ahead of now (adaptive mode, reloads)
+ *   hold    nothing is admitted before this time, epoch ms (absent = 0: no hold;
+ *           the upstream said it is exhausted — policy.ts `hold`)
  *   s<i>    layout signature of window i: "<dim>/<window_ms>/<segments>"; when it
  *           differs from the policy passed, window i starts afresh (a reload
  *           changed its layout). The limit is not part of it: a changed limit
@@ -25,18 +29,30 @@
  *           segment whose absolute index ≡ k (mod segments). Absent = 0; a slot
  *           that drops to 0 is deleted, so an idle hash stays small.
  *
- * All numbers are written with %.17g, so a double survives the round trip
- * exactly and the scripts compute bit-for-bit what src/core computes.
+ * All numbers are written with %.17g (Redis's conversion of a Lua number), so
+ * a double survives the round trip exactly and the scripts compute
+ * bit-for-bit what src/core computes.
  *
  * The hash expires (PEXPIRE) after its longest window, or after `tat` if that
- * lies further ahead, plus 1 s: an idle limiter disappears, and a missing
- * hash means exactly what a fresh limiter means.
+ * lies further ahead, plus 1 s, counted from the moment a window's head last
+ * moved (or tat changed): every charge sits in a head segment, which leaves
+ * its window at most the window's length after becoming the head. So an idle
+ * limiter disappears, and a missing hash means exactly what a fresh limiter
+ * means.
  *
- * ## Policy block (ARGV, repeated per limiter)
+ * ## Policy block (ARGV: once per limiter, or once per distinct policy in a batched acquire)
  *
  *   n_windows, pacing_interval_ms (-1 = no pacing), pacing_capacity,
  *   then per window: dim (1 requests, 2 input_tokens, 3 output_tokens, 4 tokens),
  *                    limit, window_ms, segments
+ *
+ * ## Scripts (each documents its KEYS, ARGV and reply)
+ *
+ *   acquire.ts        a batch of all-or-nothing decisions (one or many acquires)
+ *   hold.ts           hold a limiter until a time
+ *   settle.ts         settle, and give back (refund + pacing slot)
+ *   estimate-wait.ts  wait estimate for a request behind a line
+ *   status.ts         windows and pacing, for stats and headers
  */
 import type { Cost, Dimension, Policy } from "../../core/policy.ts";
 import type { LimiterRef } from "../store.ts";
@@ -50,7 +66,7 @@ export function arg(x: number): string {
   return String(x);
 }
 
-/** A number the scripts returned (formatted with %.17g; "inf" for Infinity). */
+/** A number the scripts returned: an integer reply, or %.17g text ("inf" for Infinity). */
 export function num(s: unknown): number {
   if (s === "inf") return Infinity;
   if (s === "-inf") return -Infinity;

@@ -1,23 +1,37 @@
 /**
  * Lua shared by every limiter script: the twin of src/core (sliding-window.ts,
- * gcra.ts, policy.ts's check/commit/status), over the hash layout documented
+ * gcra.ts, policy.ts's check/commit/statusOf), over the hash layout documented
  * in layout.ts. Each function mirrors its TypeScript namesake expression by
  * expression, so that given the same `now` both compute the same doubles;
  * test/store/twin.test.ts holds them to it.
  *
- * State is read lazily and cached in a Lua table for the script's run, then
- * written back in one HDEL + one HSET + one PEXPIRE per limiter (`save`).
- * The current segment's ring slot of every window comes with the first HMGET,
- * so a decision in steady traffic costs: TIME, HMGET, HSET, PEXPIRE.
+ * A limiter's state is read once per script run (one HMGET: tat, pi, hold
+ * and, per window, signature, head, total and the ring slot of now's segment;
+ * other slots only when needed), kept in Lua tables while the script decides,
+ * and written back once (`save`: at most one HDEL, one HSET, one PEXPIRE).
+ *
+ * Written for Redis's Lua 5.1, where every table, closure and string costs:
+ * globals are cached in locals, numbers go to Redis as numbers (it writes
+ * them with %.17g: exact), and whole numbers come back as integer replies.
+ *
+ * Names: `pol` a policy (read_policy), `w` = pol[i] a window's spec,
+ * `st` a limiter's state (load), `ws` = st.w[i] a window's state.
  */
 export const LIBRARY = String.raw`
-local INF = math.huge
-local NEG_INF = -math.huge
+local floor, ceil, max, min = math.floor, math.ceil, math.max, math.min
+local tonumber, format, unpack, pairs, ipairs = tonumber, string.format, unpack, pairs, ipairs
+local call = redis.call
+local KEYS, ARGV = KEYS, ARGV
+local INF, NEG_INF = math.huge, -math.huge
+local EXACT = 9007199254740992 -- 2^53: whole numbers below are exact as integer replies
+local FIELDS = { { 's1', 'h1', 't1', '1:' }, { 's2', 'h2', 't2', '2:' }, { 's3', 'h3', 't3', '3:' }, { 's4', 'h4', 't4', '4:' } }
 
--- A double as text that reads back exactly (tonumber), also in replies.
+-- A double for a reply: a whole number as an integer reply, else %.17g text
+-- (exact); 'inf' for infinity.
 local function num(x)
+  if x == floor(x) and x < EXACT and x > -EXACT then return x end
   if x == INF then return 'inf' elseif x == NEG_INF then return '-inf' end
-  return string.format('%.17g', x)
+  return format('%.17g', x)
 end
 
 -- now_ms from the caller when >= 0 (deterministic tests), else Redis TIME:
@@ -25,20 +39,22 @@ end
 local function clock(arg)
   local t = tonumber(arg)
   if t ~= nil and t >= 0 then return t end
-  local tm = redis.call('TIME')
+  local tm = call('TIME')
   return tonumber(tm[1]) * 1000 + tonumber(tm[2]) / 1000
 end
 
--- Reads a policy block (layout.ts) at ARGV[p]; returns it and the next position.
+-- Reads a policy block (layout.ts) at ARGV[p]: pol[i] is window i's spec.
+-- Returns it and the next position.
 local function read_policy(p)
-  local n = tonumber(ARGV[p])
-  local pol = { n = n, interval = tonumber(ARGV[p + 1]), capacity = tonumber(ARGV[p + 2]), w = {}, max_ms = 0 }
-  pol.paced = pol.interval >= 0
+  local n, interval = tonumber(ARGV[p]), tonumber(ARGV[p + 1])
+  local pol = { n = n, interval = interval, capacity = tonumber(ARGV[p + 2]), paced = interval >= 0, max_ms = 0 }
   p = p + 3
   for i = 1, n do
     local ms, S = tonumber(ARGV[p + 2]), tonumber(ARGV[p + 3])
-    pol.w[i] = { dim = tonumber(ARGV[p]), limit = tonumber(ARGV[p + 1]), ms = ms, S = S, g = ms / S,
-                 sig = ARGV[p] .. '/' .. ARGV[p + 2] .. '/' .. ARGV[p + 3] }
+    local f = FIELDS[i] or { 's' .. i, 'h' .. i, 't' .. i, i .. ':' }
+    pol[i] = { dim = tonumber(ARGV[p]), limit = tonumber(ARGV[p + 1]), ms = ms, S = S, g = ms / S,
+               sig = ARGV[p] .. '/' .. ARGV[p + 2] .. '/' .. ARGV[p + 3],
+               sf = f[1], hf = f[2], tf = f[3], pre = f[4] }
     if ms > pol.max_ms then pol.max_ms = ms end
     p = p + 4
   end
@@ -56,239 +72,296 @@ local function cost_of(c, dim)
   return c[dim]
 end
 
--- Loads one limiter: tat, and per window its signature, head, total and the
--- ring slot of now's segment, in one HMGET.
+-- Loads one limiter: tat, pi, hold, and per window its signature, head,
+-- total and the ring slot of now's segment, in one HMGET. A pacing interval
+-- other than the last one seen rescales what is booked ahead of now
+-- (memory-store.ts rescalePacing: adaptive mode, reloads). The spec w carries now's ring
+-- slot k and its field name kf (one now per script). A window's state ws:
+--   head, total
+--   kv, kd: the value of slot w.k, whether to write it
+--   ring, dirty: other slots read (slot -> value) and to write (slot -> true), made on demand
+--   full (whole ring read), cleared (ring all zero: every slot is deleted on save)
+--   fresh (signature to write), moved (head changed), changed (total changed)
 local function load(key, pol, now)
-  local f = { 'tat' }
-  for i = 1, pol.n do
-    local w = pol.w[i]
-    f[#f + 1] = 's' .. i
-    f[#f + 1] = 'h' .. i
-    f[#f + 1] = 't' .. i
-    f[#f + 1] = i .. ':' .. (math.floor(now / w.g) % w.S)
+  local n, f = pol.n, pol.f
+  if f == nil then
+    -- The same for every limiter of this policy in this script (one now).
+    f = { 'tat', 'pi', 'hold' }
+    for i = 1, n do
+      local w = pol[i]
+      w.k = floor(now / w.g) % w.S
+      w.kf = w.pre .. w.k
+      local b = 3 + (i - 1) * 4
+      f[b + 1], f[b + 2], f[b + 3], f[b + 4] = w.sf, w.hf, w.tf, w.kf
+    end
+    pol.f = f
   end
-  local v = redis.call('HMGET', key, unpack(f))
-  local tat = tonumber(v[1]) or NEG_INF
-  local st = { key = key, pol = pol, tat = tat, tat0 = tat, w = {}, hdel = {} }
-  for i = 1, pol.n do
-    local w, b = pol.w[i], 2 + (i - 1) * 4
-    local ws = { pre = i .. ':', ring = {}, dirty = {}, full = false, cleared = false, meta = false }
+  local v = call('HMGET', key, unpack(f))
+  local tat, pi, hold = tonumber(v[1]) or NEG_INF, tonumber(v[2]), tonumber(v[3]) or 0
+  local wss = {}
+  local st = { key = key, pol = pol, tat = tat, tat0 = tat, hold = hold, hold0 = hold, w = wss }
+  local interval = pol.paced and pol.interval or -1
+  if pi ~= interval then
+    if pi ~= nil and pi >= 0 and interval >= 0 and st.tat > now then
+      st.tat = now + ((st.tat - now) * interval) / pi
+    end
+    st.pi = interval -- to write
+  end
+  for i = 1, n do
+    local w, ws, b = pol[i], {}, 4 + (i - 1) * 4
+    wss[i] = ws
     if v[b] == w.sig then
       ws.head = tonumber(v[b + 1]) or NEG_INF
       ws.total = tonumber(v[b + 2]) or 0
-      ws.ring[math.floor(now / w.g) % w.S] = tonumber(v[b + 3]) or 0
+      ws.kv = tonumber(v[b + 3]) or 0
     else
       -- New limiter, or its layout changed: start afresh; an old ring goes.
-      ws.head, ws.total, ws.meta = NEG_INF, 0, true
+      ws.head, ws.total, ws.kv, ws.fresh, ws.cleared = NEG_INF, 0, 0, true, true
       if v[b] then
         local old = tonumber(string.match(v[b], '/(%d+)$')) or 0
-        for k = 0, old - 1 do st.hdel[#st.hdel + 1] = ws.pre .. k end
+        st.hdel = st.hdel or {}
+        for k = 0, old - 1 do st.hdel[#st.hdel + 1] = w.pre .. k end
       end
-      ws.cleared = true -- nothing of the new layout is stored yet
     end
-    st.w[i] = ws
   end
   return st
 end
 
--- Ring slot k of window ws (0 when absent).
-local function get(st, ws, k)
-  local v = ws.ring[k]
+-- Ring slot k of a window (0 when absent).
+local function get(st, w, ws, k)
+  if k == w.k then return ws.kv end
+  local ring = ws.ring
+  local v = ring and ring[k]
   if v == nil then
     if ws.cleared or ws.full then v = 0
-    else v = tonumber(redis.call('HGET', st.key, ws.pre .. k)) or 0 end
-    ws.ring[k] = v
+    else v = tonumber(call('HGET', st.key, w.pre .. k)) or 0 end
+    if ring == nil then ws.ring = { [k] = v } else ring[k] = v end
   end
   return v
 end
 
-local function set(ws, k, v)
-  ws.ring[k] = v
-  ws.dirty[k] = true
+local function set(w, ws, k, v)
+  if k == w.k then
+    ws.kv, ws.kd = v, true
+    return
+  end
+  local ring, d = ws.ring, ws.dirty
+  if ring == nil then ws.ring = { [k] = v } else ring[k] = v end
+  if d == nil then ws.dirty = { [k] = true } else d[k] = true end
 end
 
 -- Every slot in one HMGET, before a scan over the ring.
-local function load_ring(st, ws, S)
+local function load_ring(st, w, ws)
   if ws.cleared or ws.full then return end
-  local f = {}
-  for k = 0, S - 1 do f[k + 1] = ws.pre .. k end
-  local v = redis.call('HMGET', st.key, unpack(f))
+  local S, f = w.S, {}
+  for k = 0, S - 1 do f[k + 1] = w.pre .. k end
+  local v = call('HMGET', st.key, unpack(f))
+  local ring = ws.ring or {}
   for k = 0, S - 1 do
-    if ws.ring[k] == nil then ws.ring[k] = tonumber(v[k + 1]) or 0 end
+    if k ~= w.k and ring[k] == nil then ring[k] = tonumber(v[k + 1]) or 0 end
   end
-  ws.full = true
+  ws.ring, ws.full = ring, true
 end
 
 -- sliding-window.ts advance
-local function advance(st, ws, w, now)
-  local seg = math.floor(now / w.g)
+local function advance(st, w, ws, now)
+  local seg = floor(now / w.g)
   if seg <= ws.head then return ws.head end -- same segment, or clock went back
   local S = w.S
   if seg - ws.head >= S or ws.total <= 0 then
-    ws.ring, ws.dirty, ws.cleared = {}, {}, true -- ring.fill(0): every slot is deleted on save
+    -- ring.fill(0): every slot is deleted on save
+    ws.ring, ws.dirty, ws.kv, ws.kd, ws.cleared = nil, nil, 0, nil, true
     ws.total = 0
   else
-    if seg - ws.head > 2 then load_ring(st, ws, S) end
+    if seg - ws.head > 2 then load_ring(st, w, ws) end
     for s = ws.head + 1, seg do
       local k = s % S
-      ws.total = ws.total - get(st, ws, k)
-      set(ws, k, 0)
+      ws.total = ws.total - get(st, w, ws, k)
+      set(w, ws, k, 0)
     end
     if ws.total < 1e-9 then ws.total = 0 end -- float dust from refunds
   end
   ws.head = seg
-  ws.meta = true
+  ws.moved, ws.changed = true, true
   return seg
 end
 
 -- sliding-window.ts waitToFit
-local function wait_to_fit(st, ws, w, now, cost)
+local function wait_to_fit(st, w, ws, now, cost)
   if cost > w.limit then return INF end
   local excess = ws.total + cost - w.limit
   if excess <= 0 then return 0 end
   local S, g = w.S, w.g
-  load_ring(st, ws, S)
+  load_ring(st, w, ws)
   for s = ws.head - S + 1, ws.head do
-    excess = excess - get(st, ws, s % S)
-    if excess <= 1e-9 then return math.max(0, (s + S) * g - now) end
+    excess = excess - get(st, w, ws, s % S)
+    if excess <= 1e-9 then return max(0, (s + S) * g - now) end
   end
-  return math.max(0, (ws.head + 1) * g - now)
+  return max(0, (ws.head + 1) * g - now)
 end
 
 -- sliding-window.ts resetIn
-local function reset_in(st, ws, w, now)
+local function reset_in(st, w, ws, now)
   if ws.total <= 0 then return 0 end
   local S = w.S
   for s = ws.head, ws.head - S + 1, -1 do
-    if s < ws.head then load_ring(st, ws, S) end -- past the head slot: read the ring at once
-    if get(st, ws, s % S) > 0 then return math.max(0, (s + S) * w.g - now) end
+    if s < ws.head then load_ring(st, w, ws) end -- past the head slot: read the ring at once
+    if get(st, w, ws, s % S) > 0 then return max(0, (s + S) * w.g - now) end
   end
   return 0
 end
 
 -- sliding-window.ts charge
-local function charge(st, ws, w, seg, cost)
+local function charge(st, w, ws, seg, cost)
   local k = seg % w.S
-  set(ws, k, get(st, ws, k) + cost)
+  set(w, ws, k, get(st, w, ws, k) + cost)
   ws.total = ws.total + cost
-  ws.meta = true
+  ws.changed = true
 end
 
 -- sliding-window.ts adjust
-local function adjust(st, ws, w, seg, delta)
+local function adjust(st, w, ws, seg, delta)
   if seg > ws.head or seg <= ws.head - w.S then return end
   local k = seg % w.S
-  local cur = get(st, ws, k)
-  local nxt = math.max(0, cur + delta)
+  local cur = get(st, w, ws, k)
+  local nxt = max(0, cur + delta)
   ws.total = ws.total + (nxt - cur)
-  set(ws, k, nxt)
+  set(w, ws, k, nxt)
   if ws.total < 1e-9 then ws.total = 0 end
-  ws.meta = true
+  ws.changed = true
 end
 
--- gcra.ts
-local function tolerance(pol) return (pol.capacity - 1) * pol.interval end
-local function next_slot(st, pol, now) return math.max(now, st.tat - tolerance(pol)) end
-local function claim(st, pol, now)
-  local slot = next_slot(st, pol, now)
-  st.tat = math.max(st.tat, now) + pol.interval
-  return slot
-end
-local function available(st, pol, now)
-  if st.tat <= now then return pol.capacity end
-  local free = math.floor((now - (st.tat - tolerance(pol))) / pol.interval) + 1
-  return math.max(0, math.min(pol.capacity, free))
-end
-local function slot_of(st, pol, now, n)
-  return math.max(now, math.max(st.tat, now) + n * pol.interval - tolerance(pol))
+-- gcra.ts nextSlot (tolerance = (capacity - 1) × interval)
+local function next_slot(st, pol, now)
+  return max(now, st.tat - (pol.capacity - 1) * pol.interval)
 end
 
--- policy.ts check: returns blocked (window indexes, 0 = pacing), never, wait, slot.
+-- policy.ts check: returns blocked (window indexes, -1 = hold, 0 = pacing)
+-- and never (nil when none), wait, slot.
 local function check(st, c, now, horizon)
   local pol = st.pol
-  local wait, blocked, never = 0, {}, {}
+  local wait, blocked, never = 0, nil, nil
   for i = 1, pol.n do
-    local w, ws = pol.w[i], st.w[i]
-    advance(st, ws, w, now)
+    local w, ws = pol[i], st.w[i]
+    advance(st, w, ws, now)
     local cc = cost_of(c, w.dim)
     if not (cc <= 0 or ws.total + cc <= w.limit) then
-      local wt = wait_to_fit(st, ws, w, now, cc)
+      local wt = wait_to_fit(st, w, ws, now, cc)
+      blocked = blocked or {}
       blocked[#blocked + 1] = i
-      if wt == INF then never[#never + 1] = i end
-      wait = math.max(wait, wt)
+      if wt == INF then
+        never = never or {}
+        never[#never + 1] = i
+      end
+      wait = max(wait, wt)
     end
+  end
+  if st.hold > now then
+    blocked = blocked or {}
+    blocked[#blocked + 1] = -1
+    wait = max(wait, st.hold - now)
   end
   local slot = now
   if pol.paced and c[1] > 0 then
     slot = next_slot(st, pol, now)
     if slot - now > horizon then
+      blocked = blocked or {}
       blocked[#blocked + 1] = 0
-      wait = math.max(wait, slot - now - horizon)
+      wait = max(wait, slot - now - horizon)
     end
   end
   return blocked, never, wait, slot
 end
 
--- policy.ts commit: returns the charged segments (as text) and the paced flag.
-local function commit(st, c, now)
+-- policy.ts commit: appends to out the paced flag (0|1), the window count n
+-- and the n charged segments; returns the next index.
+local function commit_into(out, o, st, c, now)
   local pol = st.pol
-  local segs = {}
+  local paced = pol.paced and c[1] > 0
+  out[o], out[o + 1] = paced and 1 or 0, pol.n
+  o = o + 2
   for i = 1, pol.n do
-    local w, ws = pol.w[i], st.w[i]
-    local seg = advance(st, ws, w, now)
-    charge(st, ws, w, seg, cost_of(c, w.dim))
-    segs[i] = num(seg)
+    local w, ws = pol[i], st.w[i]
+    local seg = advance(st, w, ws, now)
+    charge(st, w, ws, seg, cost_of(c, w.dim))
+    out[o] = num(seg)
+    o = o + 1
   end
-  local paced = 0
-  if pol.paced and c[1] > 0 then
-    claim(st, pol, now)
-    paced = 1
-  end
-  return segs, paced
+  if paced then st.tat = max(st.tat, now) + pol.interval end -- gcra.ts claim
+  return o
 end
 
--- policy.ts statusOf (windows already advanced): flat {used, reset_ms} per window.
-local function status_of(st, now)
-  local pol, out = st.pol, {}
+-- policy.ts statusOf (windows already advanced): appends n, then used and
+-- reset_ms per window; returns the next index.
+local function status_into(out, o, st, now)
+  local pol = st.pol
+  out[o] = pol.n
+  o = o + 1
   for i = 1, pol.n do
-    local w, ws = pol.w[i], st.w[i]
-    out[#out + 1] = num(ws.total)
-    out[#out + 1] = num(reset_in(st, ws, w, now))
+    local w, ws = pol[i], st.w[i]
+    out[o], out[o + 1] = num(ws.total), num(reset_in(st, w, ws, now))
+    o = o + 2
   end
-  return out
+  return o
 end
 
--- Writes back what changed: one HDEL, one HSET, one PEXPIRE.
+-- Appends a list (its length, then its items); returns the next index.
+local function list_into(out, o, xs)
+  if xs == nil then
+    out[o] = 0
+    return o + 1
+  end
+  out[o] = #xs
+  for j = 1, #xs do out[o + j] = xs[j] end
+  return o + 1 + #xs
+end
+
+-- Writes back what changed: at most one HDEL, one HSET, one PEXPIRE.
+-- The TTL is refreshed only when a head moves (or tat, pi or hold change, or a
+-- window is new): a charge lands in the head segment, which expires at most
+-- the longest window after it became the head — when the TTL was last set.
 local function save(st, now)
-  local pol, hdel, hset = st.pol, st.hdel, {}
+  local pol, hdel, hset, h = st.pol, st.hdel or {}, {}, 0
+  local refresh = st.tat ~= st.tat0 or st.hold ~= st.hold0 or st.pi ~= nil
   if st.tat ~= st.tat0 then
     if st.tat == NEG_INF then hdel[#hdel + 1] = 'tat'
-    else hset[#hset + 1] = 'tat'; hset[#hset + 1] = num(st.tat) end
+    else hset[h + 1], hset[h + 2], h = 'tat', st.tat, h + 2 end
   end
+  if st.pi ~= nil then hset[h + 1], hset[h + 2], h = 'pi', st.pi, h + 2 end
+  if st.hold ~= st.hold0 then hset[h + 1], hset[h + 2], h = 'hold', st.hold, h + 2 end
   for i = 1, pol.n do
-    local w, ws = pol.w[i], st.w[i]
-    if ws.meta then
-      hset[#hset + 1] = 's' .. i; hset[#hset + 1] = w.sig
-      hset[#hset + 1] = 't' .. i; hset[#hset + 1] = num(ws.total)
-      if ws.head == NEG_INF then hdel[#hdel + 1] = 'h' .. i
-      else hset[#hset + 1] = 'h' .. i; hset[#hset + 1] = num(ws.head) end
+    local w, ws = pol[i], st.w[i]
+    if ws.fresh then hset[h + 1], hset[h + 2], h = w.sf, w.sig, h + 2 end
+    if ws.fresh or ws.moved then
+      refresh = true
+      if ws.head == NEG_INF then hdel[#hdel + 1] = w.hf
+      else hset[h + 1], hset[h + 2], h = w.hf, ws.head, h + 2 end
     end
+    if ws.fresh or ws.changed then hset[h + 1], hset[h + 2], h = w.tf, ws.total, h + 2 end
     if ws.cleared then
-      for k = 0, w.S - 1 do hdel[#hdel + 1] = ws.pre .. k end
+      for k = 0, w.S - 1 do hdel[#hdel + 1] = w.pre .. k end
     end
-    for k in pairs(ws.dirty) do
-      local v = ws.ring[k]
-      if v ~= 0 then hset[#hset + 1] = ws.pre .. k; hset[#hset + 1] = num(v)
-      elseif not ws.cleared then hdel[#hdel + 1] = ws.pre .. k end
+    if ws.kd then
+      if ws.kv ~= 0 then hset[h + 1], hset[h + 2], h = w.kf, ws.kv, h + 2
+      elseif not ws.cleared then hdel[#hdel + 1] = w.kf end
+    end
+    if ws.dirty then
+      for k in pairs(ws.dirty) do
+        local v, name = ws.ring[k], w.pre .. k
+        if v ~= 0 then hset[h + 1], hset[h + 2], h = name, v, h + 2
+        elseif not ws.cleared then hdel[#hdel + 1] = name end
+      end
     end
   end
-  if #hdel == 0 and #hset == 0 then return end
-  if #hdel > 0 then redis.call('HDEL', st.key, unpack(hdel)) end -- before HSET: a cleared ring's slots may be set anew
-  if #hset > 0 then
-    redis.call('HSET', st.key, unpack(hset))
-    local ttl = pol.max_ms
-    if st.tat - now > ttl then ttl = st.tat - now end
-    redis.call('PEXPIRE', st.key, math.ceil(ttl) + 1000)
+  if #hdel > 0 then call('HDEL', st.key, unpack(hdel)) end -- before HSET: a cleared ring's slots may be set anew
+  if h > 0 then
+    call('HSET', st.key, unpack(hset))
+    if refresh then
+      local ttl = pol.max_ms
+      if st.tat - now > ttl then ttl = st.tat - now end
+      if st.hold - now > ttl then ttl = st.hold - now end
+      call('PEXPIRE', st.key, ceil(ttl) + 1000)
+    end
   end
 end
 `;

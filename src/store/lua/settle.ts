@@ -25,14 +25,14 @@ local nseg = tonumber(ARGV[6])
 local pol = read_policy(7 + nseg)
 local st = load(KEYS[1], pol, now)
 for i = 1, pol.n do
-  local w, ws = pol.w[i], st.w[i]
+  local w, ws = pol[i], st.w[i]
   local d = cost_of(delta, w.dim)
   if d ~= 0 and i <= nseg then
-    advance(st, ws, w, now)
-    adjust(st, ws, w, tonumber(ARGV[6 + i]), d)
+    advance(st, w, ws, now)
+    adjust(st, w, ws, tonumber(ARGV[6 + i]), d)
   end
 end
-if give_back and pol.paced then st.tat = st.tat - pol.interval end
+if give_back and pol.paced then st.tat = st.tat - pol.interval end -- gcra.ts giveBack
 save(st, now)
 return 1
 `;

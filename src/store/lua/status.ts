@@ -6,7 +6,7 @@
  * ARGV[1]   now_ms: epoch ms; negative = read Redis TIME
  * ARGV[2..] policy block (layout.ts)
  *
- * Returns {{used, reset_ms per window}, available, next_slot_in_ms};
+ * Returns {available, next_slot_in_ms, n, n × (used, reset_ms)};
  * available and next_slot_in_ms are "" without pacing.
  */
 import { LIBRARY } from "./library.ts";
@@ -15,9 +15,18 @@ export const STATUS = String.raw`${LIBRARY}
 local now = clock(ARGV[1])
 local pol = read_policy(2)
 local st = load(KEYS[1], pol, now)
-for i = 1, pol.n do advance(st, st.w[i], pol.w[i], now) end
-local windows = status_of(st, now)
+for i = 1, pol.n do advance(st, pol[i], st.w[i], now) end
+local out = { '', '' }
+if pol.paced then
+  -- gcra.ts available and nextSlot
+  local tol = (pol.capacity - 1) * pol.interval
+  local avail = pol.capacity
+  if st.tat > now then
+    avail = max(0, min(pol.capacity, floor((now - (st.tat - tol)) / pol.interval) + 1))
+  end
+  out[1], out[2] = num(avail), num(next_slot(st, pol, now) - now)
+end
+status_into(out, 3, st, now)
 save(st, now)
-if not pol.paced then return { windows, '', '' } end
-return { windows, num(available(st, pol, now)), num(next_slot(st, pol, now) - now) }
+return out
 `;
