@@ -37,10 +37,10 @@ export function nextSlot(state: PacingState, spec: PacingSpec, now: number): num
  * dispatcher claims just before the slot so timer jitter does not slow the
  * cadence). Returns the claimed send time.
  */
-export function claim(state: PacingState, spec: PacingSpec, now: number): number {
-  const slot = nextSlot(state, spec, now);
-  // After a long idle tat lies in the past; pacing restarts from now.
-  state.tat = Math.max(state.tat, now) + spec.intervalMs;
+export function claim(state: PacingState, spec: PacingSpec, now: number, sendAt = now): number {
+  const slot = Math.max(nextSlot(state, spec, now), sendAt);
+  // After a long idle tat lies in the past; pacing restarts from the send time.
+  state.tat = Math.max(state.tat, sendAt) + spec.intervalMs;
   return slot;
 }
 

@@ -130,8 +130,13 @@ export function check(state: LimiterState, policy: Policy, cost: Cost, now: numb
   return { ok: blocked.length === 0, waitMs, blocked, never, slot };
 }
 
-/** Charges a cost that `check` admitted at the same `now`. */
-export function commit(state: LimiterState, policy: Policy, cost: Cost, now: number): Ticket {
+/**
+ * Charges a cost that `check` admitted at the same `now`. `sendAt` is when
+ * the request will really go (the latest slot of all its limiters): pacing
+ * books from then, so a provider's gap holds even when a model's slower
+ * slot made the request wait.
+ */
+export function commit(state: LimiterState, policy: Policy, cost: Cost, now: number, sendAt = now): Ticket {
   const segments: number[] = [];
   for (let i = 0; i < policy.windows.length; i++) {
     const w = policy.windows[i]!;
@@ -141,7 +146,7 @@ export function commit(state: LimiterState, policy: Policy, cost: Cost, now: num
     segments.push(seg);
   }
   const paced = policy.pacing !== null && cost.requests > 0;
-  if (paced) gcra.claim(state.pacing, policy.pacing!, now);
+  if (paced) gcra.claim(state.pacing, policy.pacing!, now, sendAt);
   return { segments, paced };
 }
 
@@ -165,7 +170,7 @@ export function decide(items: readonly ItemInput[], now: number, horizonMs: numb
     const st = items.map((it) => statusOf(it.state, it.policy, now));
     return { allowed: false, waitMs: never.length ? Infinity : waitMs, blocked, never, status: st };
   }
-  const tickets = items.map((it) => commit(it.state, it.policy, it.cost, now));
+  const tickets = items.map((it) => commit(it.state, it.policy, it.cost, now, slot));
   const st = items.map((it) => statusOf(it.state, it.policy, now));
   return { allowed: true, delayMs: slot - now, tickets, status: st };
 }

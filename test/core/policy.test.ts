@@ -392,3 +392,26 @@ describe("hold (the upstream said: exhausted until T)", () => {
     expect(core.status(st, policy, 10_000)[0]!.used).toBe(1); // the refused ones charged nothing
   });
 });
+
+describe("two paced limiters on one request (provider + model)", () => {
+  test("the provider books from the real send time (the model's later slot), so its gap holds even with a horizon", () => {
+    const provider: Policy = { pacing: { intervalMs: 100, capacity: 1 }, windows: [] };
+    const model: Policy = { pacing: { intervalMs: 300, capacity: 1 }, windows: [] };
+    const ps = core.newState(provider);
+    const ms = core.newState(model);
+    const one = { requests: 1, input_tokens: 0, output_tokens: 0 };
+    const both = () => [
+      { state: ps, policy: provider, cost: one },
+      { state: ms, policy: model, cost: one },
+    ];
+    expect(core.decide(both(), 0, 20).allowed).toBe(true);
+    expect(core.decide(both(), 0, 20).allowed).toBe(false); // the model's next slot is 300
+    const d = core.decide(both(), 280, 20); // claimed 20 ms ahead of the model's slot
+    expect(d.allowed).toBe(true);
+    if (d.allowed) expect(d.delayMs).toBe(20); // it goes at 300
+    // a provider-only request must then wait a full interval after 300, not after 280
+    const next = core.decide([{ state: ps, policy: provider, cost: one }], 300, 0);
+    expect(next.allowed).toBe(false);
+    if (!next.allowed) expect(next.waitMs).toBe(100);
+  });
+});

@@ -54,7 +54,7 @@ local function decide_into(out, o, sts, cs, now, horizon)
   end
   out[o], out[o + 1] = 1, num(slot - now)
   o = o + 2
-  for j = 1, m do o = commit_into(out, o, sts[j], cs[j], now) end
+  for j = 1, m do o = commit_into(out, o, sts[j], cs[j], now, slot) end
   -- Status after every charge (an id listed twice shows both).
   for j = 1, m do o = status_into(out, o, sts[j], now) end
   return o

@@ -275,7 +275,7 @@ end
 
 -- policy.ts commit: appends to out the paced flag (0|1), the window count n
 -- and the n charged segments; returns the next index.
-local function commit_into(out, o, st, c, now)
+local function commit_into(out, o, st, c, now, send_at)
   local pol = st.pol
   local paced = pol.paced and c[1] > 0
   out[o], out[o + 1] = paced and 1 or 0, pol.n
@@ -287,7 +287,7 @@ local function commit_into(out, o, st, c, now)
     out[o] = num(seg)
     o = o + 1
   end
-  if paced then st.tat = max(st.tat, now) + pol.interval end -- gcra.ts claim
+  if paced then st.tat = max(st.tat, send_at or now) + pol.interval end -- gcra.ts claim (at the send time)
   return o
 end
 
