@@ -12,6 +12,7 @@ export type ErrorType =
   /** OpenAI's 429 types: which kind of limit was hit. */
   | "requests"
   | "tokens"
+  | "insufficient_quota"
   | "server_error"
   | "upstream_error"
   | "timeout_error";
@@ -100,6 +101,15 @@ export const errors = {
       status: 429,
       type: kind,
       code: "rate_limit_exceeded",
+      retryAfterS: retryAfterSeconds(waitMs),
+      headers,
+    }),
+  /** A key's or group's money budget is spent (until the window frees it). */
+  budgetExceeded: (message: string, waitMs: number, headers: Record<string, string>) =>
+    new ApiError(message, {
+      status: 429,
+      type: "insufficient_quota",
+      code: "budget_exceeded",
       retryAfterS: retryAfterSeconds(waitMs),
       headers,
     }),

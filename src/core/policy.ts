@@ -10,18 +10,22 @@
 import * as gcra from "./gcra.ts";
 import * as win from "./sliding-window.ts";
 
-export type Dimension = "requests" | "input_tokens" | "output_tokens" | "tokens";
+export type Dimension = "requests" | "input_tokens" | "output_tokens" | "tokens" | "usd";
 
 export interface Cost {
   readonly requests: number;
   readonly input_tokens: number;
   readonly output_tokens: number;
+  /** Money, USD (priced per model; absent = 0). */
+  readonly usd?: number;
 }
 
 export const ZERO_COST: Cost = { requests: 0, input_tokens: 0, output_tokens: 0 };
 
 export function costOf(cost: Cost, dim: Dimension): number {
-  return dim === "tokens" ? cost.input_tokens + cost.output_tokens : cost[dim];
+  if (dim === "tokens") return cost.input_tokens + cost.output_tokens;
+  if (dim === "usd") return cost.usd ?? 0;
+  return cost[dim];
 }
 
 export interface WindowLimit extends win.WindowSpec {
@@ -198,7 +202,7 @@ export function giveBack(state: LimiterState, policy: Policy, ticket: Ticket, co
 }
 
 export function negate(c: Cost): Cost {
-  return { requests: -c.requests, input_tokens: -c.input_tokens, output_tokens: -c.output_tokens };
+  return { requests: -c.requests, input_tokens: -c.input_tokens, output_tokens: -c.output_tokens, usd: -(c.usd ?? 0) };
 }
 
 export function status(state: LimiterState, policy: Policy, now: number): WindowStatus[] {
@@ -241,6 +245,7 @@ export function estimateWait(
     requests: ahead.requests + cost.requests,
     input_tokens: ahead.input_tokens + cost.input_tokens,
     output_tokens: ahead.output_tokens + cost.output_tokens,
+    usd: (ahead.usd ?? 0) + (cost.usd ?? 0),
   };
   for (let i = 0; i < policy.windows.length; i++) {
     const w = policy.windows[i]!;

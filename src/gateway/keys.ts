@@ -29,6 +29,8 @@ export interface KeyCounters {
   byStatus: Record<string, number>;
   tokensIn: number;
   tokensOut: number;
+  /** USD spent (settled), since start. */
+  spendUsd: number;
 }
 
 /** A group of keys (a team) with limits they share. */
@@ -79,7 +81,7 @@ export interface KeyCharge {
 }
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
-const newCounters = (): KeyCounters => ({ queueWait: new Histogram(), requests: 0, rejected: 0, rejectedBy: {}, byStatus: {}, tokensIn: 0, tokensOut: 0 });
+const newCounters = (): KeyCounters => ({ queueWait: new Histogram(), requests: 0, rejected: 0, rejectedBy: {}, byStatus: {}, tokensIn: 0, tokensOut: 0, spendUsd: 0 });
 const countsTokens = (p: Policy) => p.windows.some((w) => w.dim !== "requests");
 
 export class KeyRing {
@@ -340,6 +342,10 @@ export async function admitKey(
   if (d.waitMs === Infinity) {
     const never = d.never.map((n) => `${items[n.item]!.subject} (${n.names.join(", ")})`);
     throw errors.neverFits(never.join(" and "), d.never.flatMap((n) => n.names), headers);
+  }
+  if (names.some((n) => n.startsWith("budget_"))) {
+    const at = new Date(Date.now() + d.waitMs).toISOString();
+    throw errors.budgetExceeded(`Budget exceeded for ${parts.join("; ")}. Budget frees up at ${at}.`, d.waitMs, headers);
   }
   const kind = names.every((n) => n === "rpm" || n === "rpd") ? "requests" : "tokens";
   throw errors.rateLimited(

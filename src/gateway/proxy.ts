@@ -56,7 +56,7 @@ async function handle(rt: Runtime, req: Request, path: string, search: string, s
   // Cost: tokens are counted only when some limit on this path counts them.
   const endpoint = endpointOf(path);
   const metered = (key?.countsTokens ?? false) || candidates.some((p) => lineOf(p, model).countsTokens);
-  const cost = metered ? await requestCost(endpoint, body.json, model, defaults.default_output_tokens) : REQUEST_ONLY;
+  const cost = metered ? rt.prices.priced(model, await requestCost(endpoint, body.json, model, defaults.default_output_tokens)) : REQUEST_ONLY;
   const askUsage = metered && body.stream && (endpoint === "chat" || endpoint === "completions") && !clientAskedUsage(body);
   const outgoing = outgoingBody(body, route.rewritten ? model : null, askUsage);
 
@@ -145,13 +145,17 @@ async function handle(rt: Runtime, req: Request, path: string, search: string, s
     for (const c of key ? [key.counters, ...(key.group ? [key.group.counters] : [])] : []) {
       c.tokensIn += actual.input_tokens;
       c.tokensOut += actual.output_tokens;
+      c.spendUsd += actual.usd ?? 0;
     }
   };
   const finish = () => {
     permit?.release();
     releaseKeySlot();
     if (!tap) return reservation.settle(REQUEST_ONLY);
-    void actualCost(tap, res.status, endpoint, cost, route.upstreamModel).then(settle, () => settle(cost));
+    void actualCost(tap, res.status, endpoint, cost, model).then(
+      (actual) => settle(rt.prices.priced(model, actual)),
+      () => settle(cost),
+    );
   };
 
   // Nothing waits for the end of this answer: hand the upstream body over untouched (fastest).

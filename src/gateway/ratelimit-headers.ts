@@ -45,6 +45,8 @@ const DESCRIBE: Record<string, string> = {
   tpm: "tokens per minute (tpm)",
   rpd: "requests per day (rpd)",
   tpd: "tokens per day (tpd)",
+  budget_usd_per_day: "USD per day (budget_usd_per_day)",
+  budget_usd_per_month: "USD per 30 days (budget_usd_per_month)",
 };
 
 export function describeLimit(name: string): string {

@@ -10,6 +10,7 @@ import type { Config } from "../config/schema.ts";
 import type { Policy } from "../core/policy.ts";
 import { errors } from "../errors.ts";
 import { KeyRing } from "./keys.ts";
+import { PriceList } from "./pricing.ts";
 import { Router } from "./route.ts";
 import { providerRuntime, type ModelLine, type ProviderRuntime, type Runtime } from "./runtime.ts";
 
@@ -38,6 +39,7 @@ export function reloadRuntime(rt: Runtime, next: Config): ReloadSummary {
   rt.providers = providers;
   rt.router = new Router(providers);
   rt.keys = keys;
+  rt.prices = new PriceList(next.pricing);
   return {
     added: providers.filter((p) => !old.has(p.name)).map((p) => p.name),
     removed: removed.map((p) => p.name),

@@ -13,6 +13,7 @@ import type { LimiterRef, Store } from "../store/store.ts";
 import { AimdController } from "../adaptive/aimd.ts";
 import { Histogram } from "../stats/histogram.ts";
 import { KeyRing } from "./keys.ts";
+import { PriceList } from "./pricing.ts";
 import { Router } from "./route.ts";
 
 export interface ProviderCounters {
@@ -76,6 +77,8 @@ export interface Runtime {
   providers: readonly ProviderRuntime[];
   router: Router<ProviderRuntime>;
   keys: KeyRing;
+  /** USD per 1M tokens, per model (config pricing over the built-in table). */
+  prices: PriceList;
   readonly startedAt: number;
   /** Requests being handled right now (for graceful shutdown). */
   active: number;
@@ -99,6 +102,7 @@ export function createRuntime(config: Config, opts: RuntimeOptions = {}): Runtim
     providers,
     router: new Router(providers),
     keys: new KeyRing(config.keys, config.groups, store, clock),
+    prices: new PriceList(config.pricing),
     startedAt: clock.now(),
     active: 0,
     received: 0,

@@ -436,7 +436,7 @@ export class Dispatcher {
 }
 
 function scale(c: Cost, f: number): Cost {
-  return { requests: c.requests * f, input_tokens: c.input_tokens * f, output_tokens: c.output_tokens * f };
+  return { requests: c.requests * f, input_tokens: c.input_tokens * f, output_tokens: c.output_tokens * f, usd: (c.usd ?? 0) * f };
 }
 
 function add(a: Cost, b: Cost, sign: 1 | -1): Cost {
@@ -444,6 +444,7 @@ function add(a: Cost, b: Cost, sign: 1 | -1): Cost {
     requests: a.requests + sign * b.requests,
     input_tokens: a.input_tokens + sign * b.input_tokens,
     output_tokens: a.output_tokens + sign * b.output_tokens,
+    usd: (a.usd ?? 0) + sign * (b.usd ?? 0),
   };
 }
 

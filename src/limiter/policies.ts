@@ -13,6 +13,9 @@ export interface LimitFields {
   readonly tpm?: number | undefined;
   readonly rpd?: number | undefined;
   readonly tpd?: number | undefined;
+  /** USD per sliding 24 h / 30 days (keys and groups). */
+  readonly budget_usd_per_day?: number | undefined;
+  readonly budget_usd_per_month?: number | undefined;
 }
 
 export interface PacedLimitFields extends LimitFields {
@@ -27,6 +30,9 @@ const DAY = 86_400_000;
 const MINUTE_SEGMENTS = 60;
 /** Day windows: 144 segments of 10 min (bounded memory; error under 10 min a day). */
 const DAY_SEGMENTS = 144;
+const MONTH = 30 * DAY;
+/** 30-day windows: 120 segments of 6 h. */
+const MONTH_SEGMENTS = 120;
 
 function minute(name: string, dim: WindowLimit["dim"], limit: number): WindowLimit {
   return { name, dim, limit, windowMs: MINUTE, segments: MINUTE_SEGMENTS };
@@ -45,6 +51,10 @@ export function windowsOf(f: LimitFields, withRpm: boolean): WindowLimit[] {
   if (f.tpm !== undefined) w.push(minute("tpm", "tokens", f.tpm));
   if (f.rpd !== undefined) w.push(day("rpd", "requests", f.rpd));
   if (f.tpd !== undefined) w.push(day("tpd", "tokens", f.tpd));
+  if (f.budget_usd_per_day !== undefined) w.push(day("budget_usd_per_day", "usd", f.budget_usd_per_day));
+  if (f.budget_usd_per_month !== undefined) {
+    w.push({ name: "budget_usd_per_month", dim: "usd", limit: f.budget_usd_per_month, windowMs: MONTH, segments: MONTH_SEGMENTS });
+  }
   return w;
 }
 

@@ -43,8 +43,9 @@ export class Reservation {
         requests: actual.requests - h.reserved.requests,
         input_tokens: actual.input_tokens - h.reserved.input_tokens,
         output_tokens: actual.output_tokens - h.reserved.output_tokens,
+        usd: (actual.usd ?? 0) - (h.reserved.usd ?? 0),
       };
-      if (delta.requests === 0 && delta.input_tokens === 0 && delta.output_tokens === 0) continue;
+      if (delta.requests === 0 && delta.input_tokens === 0 && delta.output_tokens === 0 && delta.usd === 0) continue;
       this.store.settle(h.ref, h.ticket, delta).catch((e: unknown) => log.warn(`settle failed for ${h.ref.id}: ${String(e)}`));
     }
   }

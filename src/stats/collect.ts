@@ -21,6 +21,7 @@ export async function collectSnapshot(rt: Runtime): Promise<StatsSnapshot> {
         rejected_by: { ...g.counters.rejectedBy },
         tokens_in: g.counters.tokensIn,
         tokens_out: g.counters.tokensOut,
+        spend_usd: round(g.counters.spendUsd, 6),
       };
     }),
   );
@@ -129,6 +130,7 @@ async function keySnapshot(rt: Runtime, k: KeyRuntime): Promise<KeySnapshot> {
     by_status: { ...k.counters.byStatus },
     tokens_in: k.counters.tokensIn,
     tokens_out: k.counters.tokensOut,
+    spend_usd: round(k.counters.spendUsd, 6),
     ...waits(k.counters.queueWait.snapshot()),
   };
 }

@@ -82,6 +82,8 @@ export function renderPrometheus(s: StatsSnapshot): string {
     w.metric("limitrate_key_tokens_total", "counter", "Tokens used by the key (settled), by direction.");
     w.sample("limitrate_key_tokens_total", { ...l, direction: "in" }, k.tokens_in);
     w.sample("limitrate_key_tokens_total", { ...l, direction: "out" }, k.tokens_out);
+    w.metric("limitrate_key_spend_usd_total", "counter", "USD spent by the key (settled, priced per model).");
+    w.sample("limitrate_key_spend_usd_total", l, k.spend_usd);
     w.histogram("limitrate_key_queue_wait_ms", "Time the key's requests waited in provider lines, ms.", l, k.queue_wait_ms);
     w.metric("limitrate_key_window_used", "gauge", "Usage counted in the key's current window, by limit.");
     w.metric("limitrate_key_window_limit", "gauge", "The key's limit, by limit name.");
@@ -89,6 +91,15 @@ export function renderPrometheus(s: StatsSnapshot): string {
       w.sample("limitrate_key_window_used", { ...l, limit: name }, win.used);
       w.sample("limitrate_key_window_limit", { ...l, limit: name }, win.limit);
     }
+  }
+  for (const g of s.groups) {
+    const l = { group: g.group };
+    w.metric("limitrate_group_requests_total", "counter", "Requests of the group's keys.");
+    w.sample("limitrate_group_requests_total", l, g.requests);
+    w.metric("limitrate_group_rejected_total", "counter", "Requests refused by the group's limits.");
+    w.sample("limitrate_group_rejected_total", l, g.rejected);
+    w.metric("limitrate_group_spend_usd_total", "counter", "USD spent by the group's keys (settled).");
+    w.sample("limitrate_group_spend_usd_total", l, g.spend_usd);
   }
   return w.text();
 }

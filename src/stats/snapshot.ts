@@ -98,6 +98,8 @@ export interface KeySnapshot {
   readonly by_status: Readonly<Record<string, number>>;
   readonly tokens_in: number;
   readonly tokens_out: number;
+  /** USD spent (settled, priced per model) since start. */
+  readonly spend_usd: number;
   /** Time this key's requests waited in provider lines, ms. */
   readonly queue_wait_ms: HistogramSnapshot;
   readonly queue_wait_p50_ms: number | null;
@@ -113,6 +115,7 @@ export interface GroupSnapshot {
   readonly rejected_by: Readonly<Record<string, number>>;
   readonly tokens_in: number;
   readonly tokens_out: number;
+  readonly spend_usd: number;
 }
 
 export interface StoreSnapshot {

@@ -41,6 +41,7 @@ export function sumSnapshots(snaps: readonly StatsSnapshot[]): StatsSnapshot {
       rejected: gs.reduce((a, g) => a + g.rejected, 0),
       tokens_in: gs.reduce((a, g) => a + g.tokens_in, 0),
       tokens_out: gs.reduce((a, g) => a + g.tokens_out, 0),
+      spend_usd: gs.reduce((a, g) => a + (g.spend_usd ?? 0), 0),
     })),
     totals: {
       requests: sum((s) => s.totals.requests),
@@ -120,6 +121,7 @@ function sumKeys(ks: readonly KeySnapshot[], shared: boolean): KeySnapshot {
     by_status: sumRecords(ks.map((k) => k.by_status ?? {})),
     tokens_in: add((k) => k.tokens_in ?? 0),
     tokens_out: add((k) => k.tokens_out ?? 0),
+    spend_usd: add((k) => k.spend_usd ?? 0),
     ...waits(sumHistograms(ks.map((k) => k.queue_wait_ms))),
   };
 }

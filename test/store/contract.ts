@@ -174,6 +174,21 @@ export function storeContract(name: string, setup: () => Promise<ContractSetup>)
       expect(await used(store, r)).toEqual({ rpm: 1, output_tpm: 100 });
     });
 
+    test("money: a usd window admits priced costs exactly and settles in dollars", async () => {
+      at(0);
+      const budget = { name: "budget_usd_per_day", dim: "usd" as const, limit: 1, windowMs: 86_400_000, segments: 144 };
+      const r = ref({ pacing: null, windows: [budget] });
+      const priced = (usd: number) => ({ requests: 1, input_tokens: 10, output_tokens: 10, usd });
+      const t = allowed(await store.acquire([{ ref: r, cost: priced(0.6) }], 0)).tickets[0]!;
+      const d = refused(await store.acquire([{ ref: r, cost: priced(0.5) }], 0));
+      expect(d.blocked).toEqual([{ item: 0, names: ["budget_usd_per_day"] }]);
+      await store.settle(r, t, { requests: 0, input_tokens: 0, output_tokens: 0, usd: -0.35 }); // really cost 0.25
+      allowed(await store.acquire([{ ref: r, cost: priced(0.5) }], 0));
+      const st = await store.status(r);
+      expect(st.windows[0]!.used).toBeCloseTo(0.75, 12);
+      expect(refused(await store.acquire([{ ref: r, cost: priced(2) }], 0)).waitMs).toBe(Infinity);
+    });
+
     test("settle can add to a charge still in the window", async () => {
       at(0);
       const r = ref({ pacing: null, windows: [minute("tpm", "tokens", 100)] });

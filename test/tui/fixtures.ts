@@ -46,7 +46,7 @@ export function win(used: number, limit: number, reset_seconds = 30): WindowUsag
 }
 
 export function keySnap(name: string, extra: Partial<KeySnapshot> = {}): KeySnapshot {
-  return { key: name, mode: "reject", windows: {}, requests: 0, rejected: 0, rejected_by: {}, queued: 0, by_status: {}, tokens_in: 0, tokens_out: 0, queue_wait_ms: { le: [100, 1000], counts: [0, 0, 0], sum: 0, count: 0 }, queue_wait_p50_ms: null, queue_wait_p99_ms: null, ...extra };
+  return { key: name, mode: "reject", windows: {}, requests: 0, rejected: 0, rejected_by: {}, queued: 0, by_status: {}, tokens_in: 0, tokens_out: 0, spend_usd: 0, queue_wait_ms: { le: [100, 1000], counts: [0, 0, 0], sum: 0, count: 0 }, queue_wait_p50_ms: null, queue_wait_p99_ms: null, ...extra };
 }
 
 export function snap(extra: Partial<StatsSnapshot> = {}): StatsSnapshot {

@@ -13,7 +13,7 @@
  * ARGV[2]   P = number of distinct policies, then P policy blocks (layout.ts)
  * then      D = number of decisions, then per decision:
  *             horizon_ms (how far ahead a pacing slot may be claimed), m = number of items,
- *             per item: policy number (1..P), cost requests, input_tokens, output_tokens
+ *             per item: policy number (1..P), cost requests, input_tokens, output_tokens, usd
  *
  * Returns one flat array (nested replies cost more to build), per decision:
  *   allowed: 1, delay_ms, then per item: paced (0|1), n windows, n charged segments;
@@ -79,8 +79,8 @@ for d = 1, nd do
       states[key] = st
       order[#order + 1] = st
     end
-    sts[j], cs[j] = st, { tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2]), tonumber(ARGV[p + 3]) }
-    p = p + 4
+    sts[j], cs[j] = st, { tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2]), tonumber(ARGV[p + 3]), tonumber(ARGV[p + 4]) }
+    p = p + 5
   end
   o = decide_into(out, o, sts, cs, now, horizon)
 end

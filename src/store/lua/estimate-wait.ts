@@ -5,10 +5,10 @@
  *
  * KEYS[1]   limiter hash (layout.ts)
  * ARGV[1]   now_ms: epoch ms; negative = read Redis TIME
- * ARGV[2..4] ahead: requests, input_tokens, output_tokens
- * ARGV[5]   ahead_count: number of requests waiting ahead
- * ARGV[6..8] cost: requests, input_tokens, output_tokens
- * ARGV[9..] policy block (layout.ts)
+ * ARGV[2..5] ahead: requests, input_tokens, output_tokens, usd
+ * ARGV[6]   ahead_count: number of requests waiting ahead
+ * ARGV[7..10] cost: requests, input_tokens, output_tokens, usd
+ * ARGV[11..] policy block (layout.ts)
  *
  * Returns the wait in ms: an integer, or %.17g text ("inf": never fits).
  */
@@ -17,12 +17,12 @@ import { LIBRARY } from "./library.ts";
 export const ESTIMATE_WAIT = String.raw`${LIBRARY}
 local now = clock(ARGV[1])
 local ahead = read_cost(2)
-local ahead_count = tonumber(ARGV[5])
-local cost = read_cost(6)
-local pol = read_policy(9)
+local ahead_count = tonumber(ARGV[6])
+local cost = read_cost(7)
+local pol = read_policy(11)
 local st = load(KEYS[1], pol, now)
 local wait = 0
-local total = { ahead[1] + cost[1], ahead[2] + cost[2], ahead[3] + cost[3] }
+local total = { ahead[1] + cost[1], ahead[2] + cost[2], ahead[3] + cost[3], ahead[4] + cost[4] }
 for i = 1, pol.n do
   local w, ws = pol[i], st.w[i]
   advance(st, w, ws, now)

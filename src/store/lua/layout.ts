@@ -43,7 +43,7 @@
  * ## Policy block (ARGV: once per limiter, or once per distinct policy in a batched acquire)
  *
  *   n_windows, pacing_interval_ms (-1 = no pacing), pacing_capacity,
- *   then per window: dim (1 requests, 2 input_tokens, 3 output_tokens, 4 tokens),
+ *   then per window: dim (1 requests, 2 input_tokens, 3 output_tokens, 4 tokens, 5 usd),
  *                    limit, window_ms, segments
  *
  * ## Scripts (each documents its KEYS, ARGV and reply)
@@ -57,7 +57,7 @@
 import type { Cost, Dimension, Policy } from "../../core/policy.ts";
 import type { LimiterRef } from "../store.ts";
 
-const DIM_CODE: Record<Dimension, string> = { requests: "1", input_tokens: "2", output_tokens: "3", tokens: "4" };
+const DIM_CODE: Record<Dimension, string> = { requests: "1", input_tokens: "2", output_tokens: "3", tokens: "4", usd: "5" };
 
 /** A number as the scripts read it back exactly (tonumber / strtod). */
 export function arg(x: number): string {
@@ -90,8 +90,8 @@ export function policyArgs(policy: Policy): readonly string[] {
   return a;
 }
 
-export function costArgs(c: Cost): [string, string, string] {
-  return [arg(c.requests), arg(c.input_tokens), arg(c.output_tokens)];
+export function costArgs(c: Cost): [string, string, string, string] {
+  return [arg(c.requests), arg(c.input_tokens), arg(c.output_tokens), arg(c.usd ?? 0)];
 }
 
 /** The hash tag group of a limiter: its `tag`, else its id. */

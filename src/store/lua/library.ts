@@ -61,14 +61,15 @@ local function read_policy(p)
   return pol, p
 end
 
--- Reads a cost {requests, input_tokens, output_tokens} at ARGV[p].
+-- Reads a cost {requests, input_tokens, output_tokens, usd} at ARGV[p].
 local function read_cost(p)
-  return { tonumber(ARGV[p]), tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2]) }, p + 3
+  return { tonumber(ARGV[p]), tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2]), tonumber(ARGV[p + 3]) }, p + 4
 end
 
 -- policy.ts costOf
 local function cost_of(c, dim)
   if dim == 4 then return c[2] + c[3] end
+  if dim == 5 then return c[4] end
   return c[dim]
 end
 

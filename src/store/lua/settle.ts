@@ -9,9 +9,10 @@
  * ARGV[3]   delta requests      } actual − reserved; a give-back passes −reserved
  * ARGV[4]   delta input_tokens  }
  * ARGV[5]   delta output_tokens }
- * ARGV[6]   n = number of segments in the ticket
- * ARGV[7..6+n]  the ticket's absolute segment per window
- * ARGV[7+n..]   policy block (layout.ts)
+ * ARGV[6]   delta usd           }
+ * ARGV[7]   n = number of segments in the ticket
+ * ARGV[8..7+n]  the ticket's absolute segment per window
+ * ARGV[8+n..]   policy block (layout.ts)
  *
  * Returns 1.
  */
@@ -21,15 +22,15 @@ export const SETTLE = String.raw`${LIBRARY}
 local now = clock(ARGV[1])
 local give_back = ARGV[2] == '1'
 local delta = read_cost(3)
-local nseg = tonumber(ARGV[6])
-local pol = read_policy(7 + nseg)
+local nseg = tonumber(ARGV[7])
+local pol = read_policy(8 + nseg)
 local st = load(KEYS[1], pol, now)
 for i = 1, pol.n do
   local w, ws = pol[i], st.w[i]
   local d = cost_of(delta, w.dim)
   if d ~= 0 and i <= nseg then
     advance(st, w, ws, now)
-    adjust(st, w, ws, tonumber(ARGV[6 + i]), d)
+    adjust(st, w, ws, tonumber(ARGV[7 + i]), d)
   end
 end
 if give_back and pol.paced then st.tat = st.tat - pol.interval end -- gcra.ts giveBack
