@@ -1,5 +1,5 @@
 /** `limitrate serve`: the gateway on its config, or on the embedded default. */
-import pc from "picocolors";
+import picocolors from "picocolors";
 import { embeddedConfig, EMBEDDED_RPM } from "../config/embedded.ts";
 import type { Config } from "../config/schema.ts";
 import { watchFile } from "node:fs";
@@ -101,6 +101,8 @@ async function serveInstances(o: ServeCliOptions, path: string | null): Promise<
 export class UsageError extends Error {}
 
 function banner(url: string, config: Config, path: string | null): string {
+  // Colour only on a terminal (picocolors alone also colours when CI is set, even into a pipe or file).
+  const pc = picocolors.createColors(process.stdout.isTTY === true && !("NO_COLOR" in process.env));
   const lines = [`${pc.bold("limitrate")} listening on ${pc.cyan(url)}  (OpenAI base URL: ${url}/v1)`];
   if (path === null) {
     lines.push(

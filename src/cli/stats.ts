@@ -51,6 +51,10 @@ export async function runStats(o: StatsOptions, signal?: AbortSignal): Promise<n
   if (process.stdout.isTTY && process.stdin.isTTY) {
     // chalk (inside ink) reads this once, when first loaded: NO_COLOR turns every style off.
     if (!color) process.env.FORCE_COLOR = "0";
+    // ink renders only a final frame when it thinks it runs in CI (is-in-ci reads CI when loaded);
+    // on a real terminal the user wants the live view whatever CI says.
+    delete process.env.CI;
+    delete process.env.CONTINUOUS_INTEGRATION;
     const { runTui } = await import("../tui/run-tui.tsx");
     await runTui(urls, { follow, color });
     return 0;
