@@ -7,7 +7,7 @@ import type { Runtime } from "./runtime.ts";
 
 export function health(rt: Runtime): Response {
   const store = rt.store.health();
-  return json({ status: store.state === "ok" ? "ok" : "degraded", store });
+  return json({ status: store.state === "ok" ? "ok" : "degraded", store, pid: process.pid, uptime_seconds: Math.round((rt.clock.now() - rt.startedAt) / 1000) });
 }
 
 /** server.admin_token guards /admin/* (but health) and /metrics. */

@@ -71,6 +71,21 @@ export function renderPrometheus(s: StatsSnapshot): string {
     w.sample("limitrate_provider_tokens_total", { ...l, direction: "in" }, p.tokens_in);
     w.sample("limitrate_provider_tokens_total", { ...l, direction: "out" }, p.tokens_out);
     w.histogram("limitrate_queue_wait_ms", "Time waited in line before being sent, ms.", l, p.queue_wait_ms);
+    for (const m of p.model_lines) {
+      const ml = { provider: p.provider, model: m.model };
+      w.metric("limitrate_model_queue_depth", "gauge", "Requests waiting in the line of a model with limits of its own.");
+      w.sample("limitrate_model_queue_depth", ml, m.waiting_in_acquire);
+      w.metric("limitrate_model_in_flight", "gauge", "Requests in flight for a model with limits of its own.");
+      w.sample("limitrate_model_in_flight", ml, m.in_flight);
+      w.metric("limitrate_model_sent_total", "counter", "Requests released from a model's line.");
+      w.sample("limitrate_model_sent_total", ml, m.sent);
+      w.metric("limitrate_model_queue_timeouts_total", "counter", "Requests answered 503 by a model's line (max_wait_seconds).");
+      w.sample("limitrate_model_queue_timeouts_total", ml, m.queue_timeouts);
+    }
+    if (p.learned_rpm !== null) {
+      w.metric("limitrate_learned_rpm", "gauge", "mode adaptive: the provider rate learned so far, requests per minute.");
+      w.sample("limitrate_learned_rpm", l, p.learned_rpm);
+    }
     w.histogram("limitrate_upstream_latency_ms", "Upstream time to response headers, ms.", l, p.upstream_latency_ms);
   }
   for (const k of s.keys) {

@@ -23,7 +23,7 @@ describeRedis("gateway nodes over one Redis", () => {
 
   test("3 nodes, many concurrent clients over nodes and keys: the upstream receives exactly each key's limit", async () => {
     const mock = startMockUpstream({ port: 0 });
-    const gws = nodes(3, { store: { redis: redis.url, prefix: "exact" }, keys: KEYS, providers: [provider("mock", mock.url)] });
+    const gws = nodes(3, { store: { redis: redis.url, prefix: "exact", timeout_ms: 2000 }, keys: KEYS, providers: [provider("mock", mock.url)] });
     try {
       const names = Object.keys(KEYS);
       let seed = 7;
@@ -51,9 +51,28 @@ describeRedis("gateway nodes over one Redis", () => {
     }
   });
 
+  test("3 nodes, 10 keys of one group: together they never exceed the group's limit", async () => {
+    const mock = startMockUpstream({ port: 0 });
+    const keys = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`grp-node-key-${i}-0123456789`, { rpm: 50, group: "team" }]));
+    const gws = nodes(3, { store: { redis: redis.url, prefix: "group3", timeout_ms: 2000 }, keys, groups: { team: { rpm: 23 } }, providers: [provider("mock", mock.url)] });
+    try {
+      const res = await Promise.all(
+        Array.from({ length: 120 }, (_, i) =>
+          post(`${gws[i % 3]!.url}/v1/chat/completions`, chat(), { authorization: `Bearer grp-node-key-${i % 10}-0123456789` }).then((r) => r.status),
+        ),
+      );
+      expect(res.filter((c) => c === 200)).toHaveLength(23);
+      expect(res.filter((c) => c === 429)).toHaveLength(97);
+      expect(mock.counts().requests).toBe(23);
+    } finally {
+      await Promise.all(gws.map((g) => g.stop()));
+      await mock.stop();
+    }
+  });
+
   test("cross-node pacing: a spaced provider keeps its gaps whichever node sends", async () => {
     const up = scriptedUpstream(() => okJson());
-    const gws = nodes(3, { store: { redis: redis.url, prefix: "pace" }, providers: [provider("up", up.url, { rate_limit: { mode: "spaced", interval_seconds: 0.1 } })] });
+    const gws = nodes(3, { store: { redis: redis.url, prefix: "pace", timeout_ms: 2000 }, providers: [provider("up", up.url, { rate_limit: { mode: "spaced", interval_seconds: 0.1 } })] });
     try {
       const res = await Promise.all(Array.from({ length: 9 }, (_, i) => post(`${gws[i % 3]!.url}/v1/chat/completions`, chat())));
       expect(res.every((r) => r.status === 200)).toBe(true);
@@ -140,7 +159,7 @@ describeRedis("gateway nodes over a Redis Cluster", () => {
     const mock = startMockUpstream({ port: 0 });
     const keys = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`cluster-key-${i}-0123456789`, { rpm: 4, group: i < 3 ? "g1" : "g2" }]));
     const gws = nodes(2, {
-      store: { redis_cluster: cluster.urls },
+      store: { redis_cluster: cluster.urls, timeout_ms: 2000 },
       keys,
       groups: { g1: { rpm: 9 }, g2: { rpm: 100 } },
       providers: [provider("mock", mock.url, { models: [{ name: "gpt-4o", rate_limit: { mode: "window", rpm: 1000 } }, "gpt-4o-mini"] })],
