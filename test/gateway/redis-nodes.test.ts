@@ -77,7 +77,9 @@ describeRedis("gateway nodes over one Redis", () => {
       const res = await Promise.all(Array.from({ length: 9 }, (_, i) => post(`${gws[i % 3]!.url}/v1/chat/completions`, chat())));
       expect(res.every((r) => r.status === 200)).toBe(true);
       const at = up.requests.map((r) => r.at).sort((a, b) => a - b);
-      for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(85);
+      // Slots are exact in Redis; arrival gaps also carry each node's timer and reply latency (tens of ms on a busy box).
+      for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(30);
+      expect(at.at(-1)! - at[0]!).toBeGreaterThanOrEqual(8 * 100 - 25);
       expect(at.at(-1)! - at[0]!).toBeLessThan(2000);
     } finally {
       await Promise.all(gws.map((g) => g.stop()));

@@ -26,7 +26,9 @@ test("spaced: concurrent requests wait in line and reach the upstream one interv
   );
   expect(results.every((r) => r.status === 200)).toBe(true);
   const times = up.requests.map((r) => r.at);
-  for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(85);
+  // A single gap can shrink by how late the previous send's timer fired on a busy machine; the pace cannot.
+  for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(60);
+  expect(times[5]! - times[0]!).toBeGreaterThanOrEqual(5 * 100 - 25);
   expect(times[5]! - times[0]!).toBeLessThan(1500);
   // first come first served
   const order = up.requests.map((r) => JSON.parse(r.body).n_id);
@@ -38,8 +40,9 @@ test("burst: capacity at once, then one per interval", async () => {
   await Promise.all(Array.from({ length: 5 }, () => post(`${gw.url}/v1/chat/completions`, chat())));
   const t = up.requests.map((r) => r.at - up.requests[0]!.at);
   expect(t[2]!).toBeLessThan(100);
-  expect(t[3]!).toBeGreaterThanOrEqual(150);
+  expect(t[3]!).toBeGreaterThanOrEqual(170);
   expect(t[4]! - t[3]!).toBeGreaterThanOrEqual(150);
+  expect(t[4]!).toBeGreaterThanOrEqual(2 * 200 - 25);
 });
 
 test("max_wait_seconds: a request whose turn is too far answers 503 at once with an honest Retry-After", async () => {

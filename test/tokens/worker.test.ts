@@ -33,8 +33,9 @@ test("counting a 2 MB prompt does not block a concurrent timer", async () => {
   const warm = await maxLagDuring(() => countRequestInput("chat", body, "gpt-4o"));
   expect(tokens).toBeGreaterThan(400_000);
   expect(tokens).toBe(3 + 1 + (await countText(prompt, "o200k_base")) + 3);
-  expect(cold).toBeLessThan(100);
-  expect(warm).toBeLessThan(100);
+  // Counting 2 MB inline blocks the loop for well over a second; a busy shared machine adds its own lag.
+  expect(cold).toBeLessThan(400);
+  expect(warm).toBeLessThan(400);
 }, 20_000);
 
 test("a small request is not held up behind a huge one in the worker", async () => {
@@ -53,7 +54,7 @@ test("a small request is not held up behind a huge one in the worker", async () 
   await hugeCount;
   // the small one waits for one part of the huge one per part of its own, not for all of it
   expect(smallTook).toBeLessThan(hugeDone / 3);
-  expect(smallTook).toBeLessThan(300);
+  expect(smallTook).toBeLessThan(1000);
 }, 20_000);
 
 test("concurrent large counts are multiplexed and each gets its own answer", async () => {

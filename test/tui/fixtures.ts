@@ -1,5 +1,5 @@
 // Snapshot builders for TUI tests: valid StatsSnapshots with only the fields a test cares about set.
-import type { KeySnapshot, ProviderSnapshot, StatsSnapshot, WindowUsage } from "../../src/stats/snapshot.ts";
+import type { GroupSnapshot, KeySnapshot, ModelLineSnapshot, ProviderSnapshot, StatsSnapshot, WindowUsage } from "../../src/stats/snapshot.ts";
 import type { NodeState } from "../../src/tui/follow-node.ts";
 import type { Sample } from "../../src/tui/history.ts";
 
@@ -39,6 +39,40 @@ export function providerSnap(name: string, extra: Partial<ProviderSnapshot> = {}
     upstream_latency_ms: { le: [100, 1000], counts: [0, 0, 0], sum: 0, count: 0 },
     ...extra,
   };
+}
+
+/** A model line of its own (spaced, 6 s apart = 10/m, unless told). */
+export function modelLine(model: string, extra: Partial<ModelLineSnapshot> = {}): ModelLineSnapshot {
+  return {
+    model,
+    mode: "spaced",
+    interval_seconds: 6,
+    capacity: 1,
+    tokens: 0,
+    queued_ahead: 0,
+    waiting_in_acquire: 0,
+    in_flight: 0,
+    last_send_time: null,
+    next_slot_in_seconds: 0,
+    rpm: null,
+    max_concurrent: null,
+    windows: {},
+    sent: 0,
+    queue_timeouts: 0,
+    ...extra,
+  };
+}
+
+export function groupSnap(name: string, extra: Partial<GroupSnapshot> = {}): GroupSnapshot {
+  return { group: name, windows: {}, requests: 0, rejected: 0, rejected_by: {}, tokens_in: 0, tokens_out: 0, spend_usd: 0, ...extra };
+}
+
+/** A wait histogram on the gateway's buckets with `counts` per bucket (not cumulative), and its p50/p99. */
+export function waitHist(perBucket: Record<number, number>) {
+  const le = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
+  let acc = 0;
+  const counts = [...le.map((b) => (acc += perBucket[b] ?? 0)), acc];
+  return { le, counts, sum: 0, count: acc };
 }
 
 export function win(used: number, limit: number, reset_seconds = 30): WindowUsage {
