@@ -9,7 +9,7 @@ export interface FooterProps {
   readonly paused: boolean;
 }
 
-const TITLES: Record<ViewName, string> = { overview: "overview", providers: "providers", keys: "keys", nodes: "per node" };
+const TITLES: Record<ViewName, string> = { overview: "overview", providers: "providers", keys: "keys", groups: "groups", nodes: "per node" };
 
 export function Footer({ views, current, paused }: FooterProps) {
   const theme = { ...useTheme(), stale: false };

@@ -1,49 +1,31 @@
-/** One provider on one line: mode, queue, in-flight, sent per minute with a sparkline, errors, next slot. */
-import { Text } from "ink";
-import { Bar } from "./Bar.tsx";
-import { Sparkline } from "./Sparkline.tsx";
-import { compact, fit, fitRight, seconds } from "./format-units.ts";
+/**
+ * One provider: its row, then its detail line (held, queue wait, what the
+ * provider said is left) when there is one, then a row per model line.
+ */
+import { Box } from "ink";
+import { LineRow } from "./LineRow.tsx";
+import { ProviderDetail } from "./ProviderDetail.tsx";
 import type { ProviderColumns } from "./layout.ts";
-import { dim, lineTint, tint, usageColor, useTheme } from "./theme.ts";
-import type { ProviderRowData } from "./view-model.ts";
+import { type ProviderRowData, providerDetail } from "./view-model.ts";
 
 export interface ProviderRowProps {
   readonly row: ProviderRowData;
   readonly columns: ProviderColumns;
   readonly queueScale: number;
+  /** Show at most this many lines (the row itself always). */
+  readonly maxLines?: number;
 }
 
-export function ProviderRow({ row, columns: c, queueScale }: ProviderRowProps) {
-  const theme = useTheme();
-  const inFlight = `${compact(row.inFlight)}/${row.maxConcurrent === null ? "∞" : compact(row.maxConcurrent)}`;
-  const sent = `${row.sentExact ? "" : "~"}${compact(row.sentPerMin)}${row.limitPerMin === null ? "" : `/${compact(Math.round(row.limitPerMin))}`}`;
-  const next = row.nextSlotSeconds === null ? "–" : row.nextSlotSeconds <= 0 ? "now" : seconds(row.nextSlotSeconds);
-  const bucketMax = row.limitPerMin === null || row.series.length === 0 ? undefined : row.limitPerMin / row.series.length;
-  const full = row.maxConcurrent !== null && row.inFlight >= row.maxConcurrent;
+export function ProviderRow({ row, columns, queueScale, maxLines = Infinity }: ProviderRowProps) {
+  const detail = providerDetail(row).length > 0;
+  const models = row.models.slice(0, Math.max(0, maxLines - 1 - (detail ? 1 : 0)));
   return (
-    <Text wrap="truncate-end" color={lineTint(theme)}>
-      <Text color={tint(theme, "cyan")} bold={theme.color}>
-        {fit(row.name, c.name)}
-      </Text>{" "}
-      <Text dimColor={dim(theme)}>{fit(row.mode, c.mode)}</Text>{" "}
-      <Text color={row.queue > 0 ? tint(theme, "yellow") : undefined}>{fitRight(compact(row.queue), c.queue)}</Text>
-      {c.queueBar > 0 ? (
-        <>
-          {" "}
-          <Bar value={row.queue} max={queueScale} width={c.queueBar} color="yellow" />
-        </>
-      ) : null}{" "}
-      <Text color={full ? tint(theme, "yellow") : undefined}>{fitRight(inFlight, c.inFlight)}</Text>{" "}
-      <Text color={tint(theme, usageColor(row.sentPerMin, row.limitPerMin))}>{fitRight(sent, c.sent)}</Text>
-      {c.spark > 0 ? (
-        <>
-          {" "}
-          <Sparkline values={row.series} max={bucketMax} />
-        </>
-      ) : null}{" "}
-      <Text color={row.upstream429 > 0 ? tint(theme, "red") : undefined}>{fitRight(compact(row.upstream429), c.e429)}</Text>{" "}
-      <Text color={row.timeouts > 0 ? tint(theme, "red") : undefined}>{fitRight(compact(row.timeouts), c.e503)}</Text>{" "}
-      {fitRight(next, c.next)}
-    </Text>
+    <Box flexDirection="column">
+      <LineRow row={row} columns={columns} queueScale={queueScale} held={row.heldUntil !== null} />
+      {detail && maxLines > 1 ? <ProviderDetail row={row} /> : null}
+      {models.map((m, i) => (
+        <LineRow key={m.name} row={m} columns={columns} queueScale={queueScale} branch={i === row.models.length - 1 ? "└ " : "├ "} />
+      ))}
+    </Box>
   );
 }

@@ -1,16 +1,20 @@
-/** Providers, one row each under a column header; rows beyond `maxRows` are summarised on one line. */
+/**
+ * Providers under a column header, each with its detail and model lines;
+ * providers beyond `maxLines` are summarised on one line.
+ */
 import { Box, Text } from "ink";
 import { ProviderRow } from "./ProviderRow.tsx";
 import { fit, fitRight } from "./format-units.ts";
 import { type ProviderColumns, providerColumns } from "./layout.ts";
 import { dim, useTheme } from "./theme.ts";
-import type { ProviderRowData } from "./view-model.ts";
+import { type ProviderRowData, providerLines } from "./view-model.ts";
 
 export interface ProviderTableProps {
   readonly rows: readonly ProviderRowData[];
   readonly width: number;
   readonly queueScale: number;
-  readonly maxRows?: number;
+  /** Table lines (header not counted) to use at most. */
+  readonly maxLines?: number;
 }
 
 export function providerHeader(c: ProviderColumns): string {
@@ -27,10 +31,24 @@ export function providerHeader(c: ProviderColumns): string {
   ].join(" ");
 }
 
-export function ProviderTable({ rows, width, queueScale, maxRows = Infinity }: ProviderTableProps) {
+/** Lines of the providers table (header not counted): at least one ("no providers"). */
+export function providerTableLines(rows: readonly ProviderRowData[]): number {
+  return Math.max(1, rows.reduce((a, r) => a + providerLines(r), 0));
+}
+
+export function ProviderTable({ rows, width, queueScale, maxLines = Infinity }: ProviderTableProps) {
   const theme = useTheme();
   const c = providerColumns(width);
-  const shown = rows.length > maxRows ? rows.slice(0, Math.max(0, maxRows - 1)) : rows;
+  // Whole providers while they fit; the last one may lose its detail and model lines.
+  const shown: { row: ProviderRowData; lines: number }[] = [];
+  let left = maxLines;
+  for (const [i, row] of rows.entries()) {
+    const room = i < rows.length - 1 ? left - 1 : left;
+    if (room <= 0) break;
+    const lines = Math.min(providerLines(row), room);
+    shown.push({ row, lines });
+    left -= lines;
+  }
   const hidden = rows.length - shown.length;
   return (
     <Box flexDirection="column">
@@ -38,8 +56,8 @@ export function ProviderTable({ rows, width, queueScale, maxRows = Infinity }: P
         {providerHeader(c)}
       </Text>
       {rows.length === 0 ? <Text dimColor={dim(theme)}>no providers</Text> : null}
-      {shown.map((row) => (
-        <ProviderRow key={row.name} row={row} columns={c} queueScale={queueScale} />
+      {shown.map(({ row, lines }) => (
+        <ProviderRow key={row.name} row={row} columns={c} queueScale={queueScale} maxLines={lines} />
       ))}
       {hidden > 0 ? <Text dimColor={dim(theme)}>… {hidden} more providers (taller terminal shows all)</Text> : null}
     </Box>

@@ -1,13 +1,14 @@
 /**
  * The whole screen for given nodes, view and terminal size: header, the
- * current view's table(s), footer. Pure rendering; App feeds it.
+ * current view's table(s) — providers (with their model lines), keys, groups
+ * — and footer. Pure rendering; App feeds it.
  */
 import { Box } from "ink";
 import { Footer } from "./Footer.tsx";
 import { Header } from "./Header.tsx";
 import { KeyTable } from "./KeyTable.tsx";
 import { NodeTable } from "./NodeTable.tsx";
-import { ProviderTable } from "./ProviderTable.tsx";
+import { ProviderTable, providerTableLines } from "./ProviderTable.tsx";
 import type { NodeState } from "./follow-node.ts";
 import { keyLines, planViews, providerColumns, sectionBudget } from "./layout.ts";
 import { ThemeContext } from "./theme.ts";
@@ -31,7 +32,12 @@ export function dataTime(nodes: readonly NodeState[]): number {
 
 export function Screen({ urls, nodes, viewIndex, paused, columns, rows, color }: ScreenProps) {
   const model = deriveView(nodes, dataTime(nodes), providerColumns(columns).spark);
-  const views = planViews(model.providers.length, keyLines(model.keys.map((k) => k.dims.length)), urls.length, rows);
+  const lines = {
+    providers: providerTableLines(model.providers),
+    keys: keyLines(model.keys.map((k) => k.dims.length)),
+    groups: model.groups.length ? keyLines(model.groups.map((g) => g.dims.length)) : 0,
+  };
+  const views = planViews(lines, urls.length, rows);
   const current = ((viewIndex % views.length) + views.length) % views.length;
   const view = views[current]!;
   const budget = sectionBudget(rows);
@@ -49,10 +55,16 @@ export function Screen({ urls, nodes, viewIndex, paused, columns, rows, color }:
               <Box marginTop={1}>
                 <KeyTable rows={model.keys} width={columns} />
               </Box>
+              {model.groups.length ? (
+                <Box marginTop={1}>
+                  <KeyTable rows={model.groups} width={columns} groups />
+                </Box>
+              ) : null}
             </>
           ) : null}
-          {view === "providers" ? <ProviderTable rows={model.providers} width={columns} queueScale={model.queueScale} maxRows={budget} /> : null}
+          {view === "providers" ? <ProviderTable rows={model.providers} width={columns} queueScale={model.queueScale} maxLines={budget} /> : null}
           {view === "keys" ? <KeyTable rows={model.keys} width={columns} maxLines={budget} /> : null}
+          {view === "groups" ? <KeyTable rows={model.groups} width={columns} maxLines={budget} groups /> : null}
           {view === "nodes" ? <NodeTable rows={model.nodes} width={columns} maxRows={budget} /> : null}
         </Box>
         <Box flexGrow={1} />

@@ -25,6 +25,30 @@ export function seconds(s: number): string {
   return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, "0")}h`;
 }
 
+/** USD → "$0", "<$0.01", "$4.20", "$12.34", "$123", "$1.2k", "$12k": cents below $100. */
+export function money(usd: number): string {
+  if (!Number.isFinite(usd)) return "–";
+  if (usd < 0) return `-${money(-usd)}`;
+  if (usd === 0) return "$0";
+  if (usd < 0.01) return "<$0.01";
+  if (Number.isInteger(usd) && usd < 1000) return `$${usd}`;
+  if (usd < 100) return `$${usd.toFixed(2)}`;
+  return `$${compact(Math.round(usd))}`;
+}
+
+/** A wait in ms (a histogram bucket bound) → "5ms", "250ms", "2.5s", "30s", "2m"; null → "–". */
+export function waitMs(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms) || ms < 0) return "–";
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${trimZero((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))}s`;
+  return `${trimZero((ms / 60_000).toFixed(ms < 600_000 ? 1 : 0))}m`;
+}
+
+/** Queue-wait quantiles as "p50/p99", e.g. "25ms/2.5s"; "–" before any request. */
+export function waitPair(p50: number | null, p99: number | null): string {
+  return p50 === null && p99 === null ? "–" : `${waitMs(p50)}/${waitMs(p99)}`;
+}
+
 /** Epoch ms → local "HH:MM:SS". */
 export function clockTime(ms: number): string {
   const d = new Date(ms);

@@ -38,11 +38,20 @@ export interface Rate {
   readonly exact: boolean;
 }
 
-/** Requests a provider sent in the last minute, from a node's history. */
-export function sentLastMinute(history: readonly Sample[], provider: string, now: number): Rate {
+/** What a line has sent so far in a sample: the provider's, or one of its model lines' when `model` is given. */
+function sentBy(provider: string, model?: string): (s: Sample) => number {
+  return (s) => {
+    const p = s.snapshot.providers.find((x) => x.provider === provider);
+    if (model === undefined) return p?.sent ?? 0;
+    return (p?.model_lines ?? []).find((m) => m.model === model)?.sent ?? 0;
+  };
+}
+
+/** Requests a provider (or one of its model lines) sent in the last minute, from a node's history. */
+export function sentLastMinute(history: readonly Sample[], provider: string, now: number, model?: string): Rate {
   const last = history[history.length - 1];
   if (!last) return { count: 0, exact: false };
-  const sentAt = (s: Sample) => s.snapshot.providers.find((p) => p.provider === provider)?.sent ?? 0;
+  const sentAt = sentBy(provider, model);
   const since = now - RATE_WINDOW_MS;
   let base = -1;
   for (let i = 0; i < history.length; i++) if (history[i]!.at <= since) base = i;
@@ -63,12 +72,12 @@ export function sentLastMinute(history: readonly Sample[], provider: string, now
  * Requests sent per time bucket over the last minute, oldest first. Buckets
  * are aligned to absolute time, so series of several nodes add up.
  */
-export function sentSeries(history: readonly Sample[], provider: string, now: number, buckets: number): number[] {
+export function sentSeries(history: readonly Sample[], provider: string, now: number, buckets: number, model?: string): number[] {
   const out = new Array<number>(Math.max(0, buckets)).fill(0);
   if (buckets <= 0) return out;
   const size = RATE_WINDOW_MS / buckets;
   const end = Math.floor(now / size) + 1;
-  const sentAt = (s: Sample) => s.snapshot.providers.find((p) => p.provider === provider)?.sent ?? 0;
+  const sentAt = sentBy(provider, model);
   for (let i = 1; i < history.length; i++) {
     const a = history[i - 1]!;
     const b = history[i]!;

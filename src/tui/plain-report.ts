@@ -1,16 +1,17 @@
 /**
  * `limitrate stats` when stdout is not a terminal (a pipe, a log file): plain
- * lines every interval, one per provider and one per key. No ink, no React.
+ * lines every interval, one per provider (then one per model line of its
+ * own), one per key and one per group. No ink, no React.
  */
 import pc from "picocolors";
 import { type Clock, systemClock } from "../clock.ts";
 import { type FollowOptions, type NodeState, followNode, initialNodeState } from "./follow-node.ts";
-import { clockTime, compact, seconds } from "./format-units.ts";
-import { deriveView, rejectedText } from "./view-model.ts";
+import { clockTime, compact, money, seconds, waitPair } from "./format-units.ts";
+import { type KeyRowData, type LineRowData, deriveView, heldText, rejectedText, usedOfLimit } from "./view-model.ts";
 
 type Colors = ReturnType<typeof pc.createColors>;
 
-/** One report: a status line, then a line per provider and per key. */
+/** One report: a status line, then a line per provider (and model line), per key and per group. */
 export function formatPlain(urls: readonly string[], nodes: readonly NodeState[], now: number, c: Colors): string {
   const m = deriveView(nodes, now, 0);
   const head = `${clockTime(now)} ${urls.length === 1 ? urls[0] : `${urls.length} nodes (summed), ${m.live} live`}`;
@@ -23,19 +24,37 @@ export function formatPlain(urls: readonly string[], nodes: readonly NodeState[]
     `${head} up ${seconds(s.uptime_seconds)} store ${s.store.kind} ${s.store.state}${m.error ? ` ${c.yellow(`(${m.error})`)}` : ""}`,
   ];
   for (const p of m.providers) {
-    const limit = p.limitPerMin === null ? "" : `/${compact(Math.round(p.limitPerMin))}`;
+    const left = [
+      p.upstreamRequestsLeft === null ? "" : ` requests ${compact(p.upstreamRequestsLeft)}`,
+      p.upstreamTokensLeft === null ? "" : ` tokens ${compact(p.upstreamTokensLeft)}`,
+    ].join("");
     lines.push(
-      `  provider ${c.cyan(p.name)} ${p.mode} queue ${compact(p.queue)} in_flight ${p.inFlight}/${p.maxConcurrent ?? "∞"}` +
-        ` sent/min ${p.sentExact ? "" : "~"}${compact(p.sentPerMin)}${limit} 429s ${compact(p.upstream429)} 503s ${compact(p.timeouts)}` +
-        ` next ${p.nextSlotSeconds === null ? "-" : seconds(p.nextSlotSeconds)}`,
+      `  provider ${c.cyan(p.name)} ${lineFields(p)} wait p50/p99 ${waitPair(p.waitP50Ms, p.waitP99Ms)}` +
+        (left ? ` upstream left${left}` : "") +
+        (p.heldUntil !== null ? ` ${c.yellow(heldText(p))}` : ""),
     );
+    for (const ml of p.models) lines.push(`    model ${c.cyan(`${p.name}/${ml.name}`)} ${lineFields(ml)}`);
   }
-  for (const k of m.keys) {
-    const dims = k.dims.map((d) => `${d.name} ${compact(d.used)}/${compact(d.limit)}`).join(" ") || "no limits";
-    const rejected = k.rejected > 0 ? c.red(rejectedText(k)) : "0";
-    lines.push(`  key ${c.magenta(k.name)} ${dims} requests ${compact(k.requests)} rejected ${rejected}`);
-  }
+  for (const k of m.keys) lines.push(`  key ${c.magenta(k.name)} ${usage(k, c)} wait p50/p99 ${waitPair(k.waitP50Ms, k.waitP99Ms)}`);
+  for (const g of m.groups) lines.push(`  group ${c.blue(g.name)} ${usage(g, c)}`);
   return `${lines.join("\n")}\n`;
+}
+
+/** Mode, queue, in-flight, sent per minute, 429s (providers), 503s, next slot. */
+function lineFields(l: LineRowData): string {
+  const limit = l.limitPerMin === null ? "" : `/${compact(Math.round(l.limitPerMin))}`;
+  return (
+    `${l.mode} queue ${compact(l.queue)} in_flight ${l.inFlight}/${l.maxConcurrent ?? "∞"}` +
+    ` sent/min ${l.sentExact ? "" : "~"}${compact(l.sentPerMin)}${limit}${l.upstream429 === null ? "" : ` 429s ${compact(l.upstream429)}`}` +
+    ` 503s ${compact(l.timeouts)} next ${l.nextSlotSeconds === null ? "-" : seconds(l.nextSlotSeconds)}`
+  );
+}
+
+/** Windows (USD budgets as money, under their full names), requests, rejections, spend. */
+function usage(k: KeyRowData, c: Colors): string {
+  const dims = k.dims.map((d) => `${d.name} ${usedOfLimit(d)}`).join(" ") || "no limits";
+  const rejected = k.rejected > 0 ? c.red(rejectedText(k, false)) : "0";
+  return `${dims} requests ${compact(k.requests)} rejected ${rejected} spend ${money(k.spendUsd)}`;
 }
 
 export interface PlainOptions {

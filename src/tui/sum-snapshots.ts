@@ -7,9 +7,13 @@
  * enforces and reports the same global budget, so limits and window usage are
  * taken once (max); with per-node memory stores each node has its own budget,
  * so limits and usage add up too, and a spaced cadence gets N times faster.
+ * Model lines are summed like providers (matched by model within their
+ * provider), groups like keys. A learned (adaptive) rate adds up with memory
+ * stores and is the largest with a shared one (see sumLearned); an upstream
+ * hold is the latest of any node's (see sumUpstream).
  */
 import { quantile, type HistogramSnapshot } from "../stats/histogram.ts";
-import type { KeySnapshot, ProviderSnapshot, StatsSnapshot, StoreSnapshot, WindowUsage } from "../stats/snapshot.ts";
+import type { GroupSnapshot, KeySnapshot, ProviderSnapshot, StatsSnapshot, StoreSnapshot, WindowUsage } from "../stats/snapshot.ts";
 
 const EMPTY: StatsSnapshot = {
   uptime_seconds: 0,
@@ -33,16 +37,7 @@ export function sumSnapshots(snaps: readonly StatsSnapshot[]): StatsSnapshot {
     store: sumStores(snaps.map((s) => s.store)),
     providers: groupBy(snaps.flatMap((s) => s.providers), (p) => p.provider).map((ps) => sumProviders(ps, shared)),
     keys: groupBy(snaps.flatMap((s) => s.keys), (k) => k.key).map((ks) => sumKeys(ks, shared)),
-    groups: groupBy(snaps.flatMap((s) => s.groups ?? []), (g) => g.group).map((gs) => ({
-      ...gs[0]!,
-      // A group's windows are its shared budget (taken once with a shared store); its counters add up.
-      windows: sumWindows(gs.map((g) => g.windows), shared),
-      requests: gs.reduce((a, g) => a + g.requests, 0),
-      rejected: gs.reduce((a, g) => a + g.rejected, 0),
-      tokens_in: gs.reduce((a, g) => a + g.tokens_in, 0),
-      tokens_out: gs.reduce((a, g) => a + g.tokens_out, 0),
-      spend_usd: gs.reduce((a, g) => a + (g.spend_usd ?? 0), 0),
-    })),
+    groups: groupBy(snaps.flatMap((s) => s.groups ?? []), (g) => g.group).map((gs) => sumGroups(gs, shared)),
     totals: {
       requests: sum((s) => s.totals.requests),
       queued: sum((s) => s.totals.queued),
@@ -64,34 +59,58 @@ function sumStores(stores: readonly StoreSnapshot[]): StoreSnapshot {
   return details.length ? { kind, state, detail: details.join("; ") } : { kind, state };
 }
 
+/** The pacing and queue fields a provider's line and a model's line share. */
+type LineFields = Pick<
+  ProviderSnapshot,
+  | "interval_seconds"
+  | "capacity"
+  | "tokens"
+  | "rpm"
+  | "queued_ahead"
+  | "waiting_in_acquire"
+  | "in_flight"
+  | "max_concurrent"
+  | "last_send_time"
+  | "next_slot_in_seconds"
+  | "windows"
+  | "sent"
+  | "queue_timeouts"
+>;
+
+/** One line (a provider's or a model's) on several nodes, summed. */
+function sumLine(ls: readonly LineFields[], shared: boolean): LineFields {
+  const first = ls[0]!;
+  const n = ls.length;
+  const add = (f: (l: LineFields) => number) => ls.reduce((a, l) => a + f(l), 0);
+  const nullable = (f: (l: LineFields) => number | null, combine: (xs: number[]) => number) => combineNullable(ls.map(f), combine);
+  // A limit of null means unlimited: one unlimited node makes the whole unlimited.
+  const limitSum = (f: (l: LineFields) => number | null) => (ls.some((l) => f(l) === null) ? null : add((l) => f(l)!));
+  return {
+    interval_seconds: shared || first.interval_seconds === null ? first.interval_seconds : round(first.interval_seconds / n),
+    capacity: shared ? first.capacity : limitSum((l) => l.capacity),
+    tokens: shared ? nullable((l) => l.tokens, (xs) => Math.min(...xs)) : nullable((l) => l.tokens, total),
+    rpm: shared ? first.rpm : limitSum((l) => l.rpm),
+    queued_ahead: add((l) => l.queued_ahead),
+    waiting_in_acquire: add((l) => l.waiting_in_acquire),
+    in_flight: add((l) => l.in_flight),
+    // In-flight caps are kept in each process, whatever the store.
+    max_concurrent: limitSum((l) => l.max_concurrent),
+    last_send_time: nullable((l) => l.last_send_time, (xs) => Math.max(...xs)),
+    next_slot_in_seconds: nullable((l) => l.next_slot_in_seconds, (xs) => Math.min(...xs)),
+    windows: sumWindows(ls.map((l) => l.windows), shared),
+    sent: add((l) => l.sent),
+    queue_timeouts: add((l) => l.queue_timeouts),
+  };
+}
+
 function sumProviders(ps: readonly ProviderSnapshot[], shared: boolean): ProviderSnapshot {
   const first = ps[0]!;
-  const n = ps.length;
   const add = (f: (p: ProviderSnapshot) => number) => ps.reduce((a, p) => a + f(p), 0);
-  const nullable = (f: (p: ProviderSnapshot) => number | null, combine: (xs: number[]) => number) => {
-    const xs = ps.map(f).filter((x): x is number => x !== null);
-    return xs.length ? combine(xs) : null;
-  };
-  // A limit of null means unlimited: one unlimited node makes the whole unlimited.
-  const limitSum = (f: (p: ProviderSnapshot) => number | null) => (ps.some((p) => f(p) === null) ? null : add((p) => f(p)!));
   return {
     ...first,
-    interval_seconds: shared || first.interval_seconds === null ? first.interval_seconds : round(first.interval_seconds / n),
-    capacity: shared ? first.capacity : limitSum((p) => p.capacity),
-    tokens: shared ? nullable((p) => p.tokens, (xs) => Math.min(...xs)) : nullable((p) => p.tokens, total),
-    rpm: shared ? first.rpm : limitSum((p) => p.rpm),
-    queued_ahead: add((p) => p.queued_ahead),
-    waiting_in_acquire: add((p) => p.waiting_in_acquire),
-    in_flight: add((p) => p.in_flight),
-    // In-flight caps are kept in each process, whatever the store.
-    max_concurrent: limitSum((p) => p.max_concurrent),
-    last_send_time: nullable((p) => p.last_send_time, (xs) => Math.max(...xs)),
-    next_slot_in_seconds: nullable((p) => p.next_slot_in_seconds, (xs) => Math.min(...xs)),
+    ...sumLine(ps, shared),
     models: [...new Set(ps.flatMap((p) => p.models))],
-    windows: sumWindows(ps.map((p) => p.windows), shared),
     requests: add((p) => p.requests),
-    sent: add((p) => p.sent),
-    queue_timeouts: add((p) => p.queue_timeouts),
     cancelled: add((p) => p.cancelled),
     upstream_429: add((p) => p.upstream_429),
     upstream_5xx: add((p) => p.upstream_5xx),
@@ -101,7 +120,64 @@ function sumProviders(ps: readonly ProviderSnapshot[], shared: boolean): Provide
     tokens_out: add((p) => p.tokens_out ?? 0),
     ...waits(sumHistograms(ps.map((p) => p.queue_wait_ms))),
     upstream_latency_ms: sumHistograms(ps.map((p) => p.upstream_latency_ms)),
+    learned_rpm: sumLearned(ps.map((p) => p.learned_rpm ?? null), shared),
+    upstream: sumUpstream(ps.map((p) => p.upstream ?? NO_UPSTREAM)),
+    // Model lines are matched by model, in order of first appearance, and summed like providers.
+    model_lines: groupBy(ps.flatMap((p) => p.model_lines ?? []), (m) => m.model).map((ms) => ({ ...ms[0]!, ...sumLine(ms, shared) })),
   };
+}
+
+/**
+ * The learned rate (mode adaptive) of several nodes. Each node learns its own
+ * rate from the 429s it sees. With per-node memory stores each node paces on
+ * its own, so the provider gets the sum of their rates (like rpm and the
+ * spaced cadence above). With a shared store every node's rate is an
+ * estimate of the one global pace: the largest is taken, the fastest any node
+ * may currently book at. Nodes not (yet) adaptive, null, are skipped.
+ */
+function sumLearned(rates: readonly (number | null)[], shared: boolean): number | null {
+  return combineNullable(rates, shared ? (xs) => Math.max(...xs) : (xs) => round(total(xs)));
+}
+
+const NO_UPSTREAM: ProviderSnapshot["upstream"] = { hold_until: null, reason: null, remaining_requests: null, remaining_tokens: null };
+
+/**
+ * What the provider told each node. A hold on any node holds the provider's
+ * line there: the latest hold wins, with its reason. Remaining requests and
+ * tokens are the provider's own budget seen from each node at different
+ * moments: the smallest (the most cautious) is kept.
+ */
+function sumUpstream(us: readonly ProviderSnapshot["upstream"][]): ProviderSnapshot["upstream"] {
+  const held = us.filter((u) => u.hold_until !== null);
+  const latest = held.reduce<ProviderSnapshot["upstream"] | null>((a, u) => (a === null || u.hold_until! > a.hold_until! ? u : a), null);
+  const min = (xs: number[]) => Math.min(...xs);
+  return {
+    hold_until: latest?.hold_until ?? null,
+    reason: latest ? latest.reason : (us.find((u) => u.reason !== null)?.reason ?? null),
+    remaining_requests: combineNullable(us.map((u) => u.remaining_requests), min),
+    remaining_tokens: combineNullable(us.map((u) => u.remaining_tokens), min),
+  };
+}
+
+/** Groups of keys: their windows are a shared budget (taken once with a shared store, like keys); counters add up. */
+function sumGroups(gs: readonly GroupSnapshot[], shared: boolean): GroupSnapshot {
+  const add = (f: (g: GroupSnapshot) => number) => gs.reduce((a, g) => a + f(g), 0);
+  return {
+    ...gs[0]!,
+    windows: sumWindows(gs.map((g) => g.windows), shared),
+    requests: add((g) => g.requests),
+    rejected: add((g) => g.rejected),
+    rejected_by: sumRecords(gs.map((g) => g.rejected_by ?? {})),
+    tokens_in: add((g) => g.tokens_in ?? 0),
+    tokens_out: add((g) => g.tokens_out ?? 0),
+    spend_usd: roundUsd(add((g) => g.spend_usd ?? 0)),
+  };
+}
+
+/** Combines the non-null values; null when there are none. */
+function combineNullable(values: readonly (number | null)[], combine: (xs: number[]) => number): number | null {
+  const xs = values.filter((x): x is number => x !== null);
+  return xs.length ? combine(xs) : null;
 }
 
 /** A summed wait histogram and its quantiles, recomputed (quantiles do not add up). */
@@ -121,7 +197,7 @@ function sumKeys(ks: readonly KeySnapshot[], shared: boolean): KeySnapshot {
     by_status: sumRecords(ks.map((k) => k.by_status ?? {})),
     tokens_in: add((k) => k.tokens_in ?? 0),
     tokens_out: add((k) => k.tokens_out ?? 0),
-    spend_usd: add((k) => k.spend_usd ?? 0),
+    spend_usd: roundUsd(add((k) => k.spend_usd ?? 0)),
     ...waits(sumHistograms(ks.map((k) => k.queue_wait_ms))),
   };
 }
@@ -190,4 +266,9 @@ function total(xs: readonly number[]): number {
 
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
+}
+
+/** USD to a millionth (as the gateway reports it), so sums of floats stay clean. */
+function roundUsd(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
 }

@@ -111,6 +111,9 @@ test("ProviderTable: mode adaptive shows the learned rate in the mode column", (
   const ds = lines.find((l) => l.startsWith("deepseek"))!;
   expect(ds).toContain("learned 45/m");
   expect(ds).toMatch(/ 7\/45 /);
+  // a fast learned rate still fits the mode column
+  const [, fast] = providerFrame(snap({ time: T, providers: [providerSnap("p", { mode: "adaptive", interval_seconds: 0.05, learned_rpm: 1234 })] }));
+  expect(fast).toMatch(/^p +learned 1\.2k\/m /);
   // without a learned rate yet, the mode and its pace
   const [, row] = providerFrame(snap({ time: T, providers: [providerSnap("p", { mode: "adaptive", interval_seconds: 2, learned_rpm: null })] }));
   expect(row).toContain("adaptive 30/m");

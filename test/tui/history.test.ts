@@ -1,7 +1,7 @@
 // Rates derived client-side from a node's snapshot history (pure, no clock).
 import { expect, test } from "bun:test";
 import { type Sample, appendSample, sentLastMinute, sentSeries } from "../../src/tui/history.ts";
-import { providerSnap, snap } from "./fixtures.ts";
+import { modelLine, providerSnap, snap } from "./fixtures.ts";
 
 const at = (t: number, sent: number, uptime = 1000): Sample => ({ at: t, snapshot: snap({ uptime_seconds: uptime, providers: [providerSnap("p", { sent })] }) });
 
@@ -37,4 +37,15 @@ test("appendSample: keeps ~75 s plus one base sample, merges bursts, restarts on
   expect(merged.length).toBe(h.length);
   expect(merged[merged.length - 1]!.at).toBe(100_050);
   expect(appendSample(h, at(101_000, 0, 0.5))).toHaveLength(1);
+});
+
+test("a model line's rate and series come from its own sent counter", () => {
+  const m = (t: number, sent: number, model: number): Sample => ({
+    at: t,
+    snapshot: snap({ uptime_seconds: 1000, providers: [providerSnap("p", { sent, model_lines: [modelLine("gpt-4o", { sent: model })] })] }),
+  });
+  const h = [m(0, 10, 1), m(61_000, 70, 4), m(90_000, 100, 9)];
+  expect(sentLastMinute(h, "p", 90_000, "gpt-4o")).toEqual({ count: 8, exact: true });
+  expect(sentLastMinute(h, "p", 90_000, "o1")).toEqual({ count: 0, exact: true });
+  expect(sentSeries(h, "p", 90_000, 3, "gpt-4o")).toEqual([0, 3, 5]);
 });

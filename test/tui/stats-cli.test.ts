@@ -100,6 +100,48 @@ test("piped (not a terminal): plain lines every interval, per provider and per k
   expect(lines[2]).toMatch(/^ {2}key team-a rpm 1\/20 requests 1 rejected 0 spend \$\S+ wait p50\/p99 [\d.]+m?s\/[\d.]+m?s$/);
 });
 
+test("piped, from a real gateway: adaptive learned rate, model line, upstream hold, wait, USD budgets, group", async () => {
+  // The provider answers but says its requests are used up for 30 s: the gateway holds its line.
+  const up = scriptedUpstream(() => {
+    const r = okJson("gpt-4o");
+    r.headers.set("x-ratelimit-remaining-requests", "0");
+    r.headers.set("x-ratelimit-reset-requests", "30s");
+    r.headers.set("x-ratelimit-remaining-tokens", "1000");
+    return r;
+  });
+  const gw = gateway({
+    groups: { eng: { budget_usd_per_day: 50 } },
+    keys: { "sk-team-a": { name: "team-a", group: "eng", budget_usd_per_day: 10 } },
+    providers: [
+      provider("openai", up.url, {
+        models: ["gpt-4o-mini", { name: "gpt-4o", rate_limit: { mode: "spaced", interval_seconds: 0.05 } }],
+        rate_limit: { mode: "adaptive", rpm: 600 },
+      }),
+    ],
+  });
+  cleanup.push(() => up.stop(), () => gw.stop());
+  expect((await post(`${gw.url}/v1/chat/completions`, chat("gpt-4o"), { authorization: "Bearer sk-team-a" })).status).toBe(200);
+  const p = stats(["--url", gw.url, "--interval", "200"], { NO_COLOR: "1" });
+  const reader = p.stdout.getReader();
+  let text = "";
+  const deadline = Date.now() + 10_000;
+  while (!/ {2}group .*\n/.test(text) && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  p.kill("SIGINT");
+  expect(await p.exited).toBe(0);
+  const lines = text.split("\n");
+  const at = (prefix: string) => lines.find((l) => l.startsWith(prefix)) ?? "";
+  expect(at("  provider openai")).toMatch(
+    /^ {2}provider openai learned 600\/m queue 0 .* wait p50\/p99 [\d.]+m?s\/[\d.]+m?s upstream left requests 0 tokens 1k held until \d\d:\d\d:\d\d \(requests exhausted\)$/,
+  );
+  expect(at("    model")).toMatch(/^ {4}model openai\/gpt-4o spaced 1\.2k\/m queue 0 in_flight 0\/∞ sent\/min 1\/1\.2k 503s 0 next /);
+  expect(at("  key")).toMatch(/^ {2}key team-a budget_usd_per_day <\$0\.01\/\$10 requests 1 rejected 0 spend <\$0\.01 wait p50\/p99 /);
+  expect(at("  group")).toBe("  group eng budget_usd_per_day <$0.01/$50 requests 1 rejected 0 spend <$0.01");
+});
+
 test("piped, gateway down: says reconnecting… and keeps trying", async () => {
   const gw = startGateway();
   const url = gw.url;

@@ -1,7 +1,7 @@
 // sumSnapshots: several nodes seen as one.
 import { expect, test } from "bun:test";
 import { sumSnapshots } from "../../src/tui/sum-snapshots.ts";
-import { keySnap, providerSnap, snap, win } from "./fixtures.ts";
+import { groupSnap, keySnap, modelLine, providerSnap, snap, waitHist, win } from "./fixtures.ts";
 
 test("one snapshot is returned as is; none gives an empty snapshot", () => {
   const a = snap({ providers: [providerSnap("openai")] });
@@ -113,4 +113,117 @@ test("tokens and latency histograms add up", () => {
   expect(p.queue_wait_ms).toEqual({ le: [100, 1000], counts: [1, 3, 4], sum: 950, count: 4 });
   expect(s.keys[0]!.tokens_in).toBe(7);
   expect(s.keys[0]!.by_status).toEqual({ "200": 3, "429": 1 });
+});
+
+test("model lines add up like providers, matched by model within their provider (memory stores)", () => {
+  const m = (extra = {}) =>
+    modelLine("gpt-4o", { interval_seconds: 6, capacity: 1, tokens: 1, rpm: 10, max_concurrent: 2, windows: { tpm: win(100, 1000, 20) }, ...extra });
+  const s = sumSnapshots([
+    snap({ providers: [providerSnap("openai", { model_lines: [m({ queued_ahead: 2, waiting_in_acquire: 3, in_flight: 1, sent: 10, queue_timeouts: 1, next_slot_in_seconds: 2, last_send_time: 50 })] })] }),
+    snap({
+      providers: [
+        providerSnap("openai", {
+          model_lines: [
+            modelLine("o1-mini", { sent: 4 }),
+            m({ queued_ahead: 1, waiting_in_acquire: 1, in_flight: 2, sent: 5, queue_timeouts: 0, tokens: 0, max_concurrent: 3, next_slot_in_seconds: 0.5, last_send_time: 60, windows: { tpm: win(50, 1000, 40) } }),
+          ],
+        }),
+      ],
+    }),
+  ]);
+  const lines = s.providers[0]!.model_lines;
+  expect(lines.map((l) => l.model)).toEqual(["gpt-4o", "o1-mini"]);
+  expect(lines[0]).toEqual({
+    model: "gpt-4o",
+    mode: "spaced",
+    // two nodes, each with its own budget: twice the cadence and the limits
+    interval_seconds: 3,
+    capacity: 2,
+    tokens: 1,
+    rpm: 20,
+    queued_ahead: 3,
+    waiting_in_acquire: 4,
+    in_flight: 3,
+    max_concurrent: 5,
+    last_send_time: 60,
+    next_slot_in_seconds: 0.5,
+    windows: { tpm: { limit: 2000, used: 150, remaining: 1850, reset_seconds: 20 } },
+    sent: 15,
+    queue_timeouts: 1,
+  });
+  // a model line on one node only is that node's
+  expect(lines[1]!.sent).toBe(4);
+});
+
+test("model lines with a shared store: one budget counted once, counters still add up", () => {
+  const redis = { kind: "redis", state: "ok" };
+  const m = (extra = {}) => modelLine("gpt-4o", { interval_seconds: 6, rpm: 10, max_concurrent: 2, windows: { rpm: win(4, 10) }, ...extra });
+  const s = sumSnapshots([
+    snap({ store: redis, providers: [providerSnap("openai", { model_lines: [m({ sent: 3, in_flight: 1 })] })] }),
+    snap({ store: redis, providers: [providerSnap("openai", { model_lines: [m({ sent: 2, in_flight: 2, windows: { rpm: win(6, 10) } })] })] }),
+  ]);
+  const l = s.providers[0]!.model_lines[0]!;
+  expect([l.interval_seconds, l.rpm, l.max_concurrent, l.sent, l.in_flight]).toEqual([6, 10, 4, 5, 3]);
+  expect(l.windows.rpm).toEqual({ limit: 10, used: 6, remaining: 4, reset_seconds: 30 });
+});
+
+test("groups add up like keys: counters, rejections by limit, spend; windows per store", () => {
+  const g = (extra = {}) => groupSnap("eng", { windows: { budget_usd_per_day: win(10.5, 50, 100) }, ...extra });
+  const memory = sumSnapshots([
+    snap({ groups: [g({ requests: 5, rejected: 1, rejected_by: { rpm: 1 }, tokens_in: 100, tokens_out: 10, spend_usd: 10.1 })] }),
+    snap({
+      groups: [
+        groupSnap("ops", { requests: 1 }),
+        g({ requests: 7, rejected: 2, rejected_by: { rpm: 1, budget_usd_per_day: 1 }, tokens_in: 50, tokens_out: 5, spend_usd: 0.2, windows: { budget_usd_per_day: win(0.2, 50, 60) } }),
+      ],
+    }),
+  ]);
+  expect(memory.groups.map((x) => x.group)).toEqual(["eng", "ops"]);
+  expect(memory.groups[0]).toEqual({
+    group: "eng",
+    windows: { budget_usd_per_day: { limit: 100, used: 10.7, remaining: 89.3, reset_seconds: 60 } },
+    requests: 12,
+    rejected: 3,
+    rejected_by: { rpm: 2, budget_usd_per_day: 1 },
+    tokens_in: 150,
+    tokens_out: 15,
+    // float sums rounded to a millionth, as the gateway reports them
+    spend_usd: 10.3,
+  });
+  const redis = { kind: "redis", state: "ok" };
+  const shared = sumSnapshots([snap({ store: redis, groups: [g({ spend_usd: 1 })] }), snap({ store: redis, groups: [g({ spend_usd: 2, windows: { budget_usd_per_day: win(11, 50, 90) } })] })]);
+  expect(shared.groups[0]!.windows.budget_usd_per_day).toEqual({ limit: 50, used: 11, remaining: 39, reset_seconds: 90 });
+  expect(shared.groups[0]!.spend_usd).toBe(3);
+});
+
+test("key spend adds up; key and provider waits are recomputed from the summed histograms", () => {
+  const s = sumSnapshots([
+    snap({ keys: [keySnap("k", { spend_usd: 0.1, queue_wait_ms: waitHist({ 5: 90 }), queue_wait_p50_ms: 5, queue_wait_p99_ms: 5 })] }),
+    snap({ keys: [keySnap("k", { spend_usd: 0.2, queue_wait_ms: waitHist({ 2500: 10 }), queue_wait_p50_ms: 2500, queue_wait_p99_ms: 2500 })] }),
+  ]);
+  const k = s.keys[0]!;
+  expect(k.spend_usd).toBe(0.3);
+  expect([k.queue_wait_p50_ms, k.queue_wait_p99_ms]).toEqual([5, 2500]);
+});
+
+test("learned rate (adaptive): adds up with memory stores, the largest with a shared store; nulls skipped", () => {
+  const p = (learned_rpm: number | null) => providerSnap("p", { mode: "adaptive", learned_rpm });
+  expect(sumSnapshots([snap({ providers: [p(40)] }), snap({ providers: [p(25.5)] })]).providers[0]!.learned_rpm).toBe(65.5);
+  const redis = { kind: "redis", state: "ok" };
+  expect(sumSnapshots([snap({ store: redis, providers: [p(40)] }), snap({ store: redis, providers: [p(25.5)] })]).providers[0]!.learned_rpm).toBe(40);
+  expect(sumSnapshots([snap({ providers: [p(null)] }), snap({ providers: [p(30)] })]).providers[0]!.learned_rpm).toBe(30);
+  expect(sumSnapshots([snap({ providers: [p(null)] }), snap({ providers: [p(null)] })]).providers[0]!.learned_rpm).toBeNull();
+});
+
+test("upstream: the latest hold wins with its reason; the smallest remaining is kept", () => {
+  const p = (hold_until: number | null, reason: string | null, remaining_requests: number | null, remaining_tokens: number | null) =>
+    providerSnap("p", { upstream: { hold_until, reason, remaining_requests, remaining_tokens } });
+  const s = sumSnapshots([
+    snap({ providers: [p(1000, "requests exhausted", 0, null)] }),
+    snap({ providers: [p(1030, "429 Retry-After", 3, 5000)] }),
+    snap({ providers: [p(null, null, null, 4000)] }),
+  ]);
+  expect(s.providers[0]!.upstream).toEqual({ hold_until: 1030, reason: "429 Retry-After", remaining_requests: 0, remaining_tokens: 4000 });
+  const none = sumSnapshots([snap({ providers: [p(null, null, null, null)] }), snap({ providers: [p(null, null, null, null)] })]);
+  expect(none.providers[0]!.upstream).toEqual({ hold_until: null, reason: null, remaining_requests: null, remaining_tokens: null });
 });

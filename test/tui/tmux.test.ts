@@ -80,6 +80,11 @@ tmuxTest(
     expect(s).toMatch(/PROVIDER +mode +queue +in-flt +sent\/m last 60s +429 +503 +next/);
     expect(s).toMatch(/team-a +rpm +[█▏▎▍▌▋▊▉]+░* +8\/100/);
     expect(s).toContain("q quit");
+    // Requests have waited in the line: its wait p50/p99 under the provider, and in the key's column.
+    s = await waitForScreen((t) => /slowprov .*\n {2}wait p50\/p99 [\d.]+m?s\/[\d.]+m?s/.test(t), "the provider's wait line");
+    expect(s).toMatch(/KEY .* spend wait p50\/99 rejected/);
+    expect(s).toMatch(/team-a .* [<$][$\d.]+ +[\d.]+m?s\/[\d.]+m?s /);
+    for (const line of s.split("\n")) expect(line.length).toBeLessThanOrEqual(80);
     if (process.env.LIMITRATE_SHOW_CAPTURE) console.log(`--- tmux capture-pane at 80×24 ---\n${s}\n---`);
 
     // Coloured on a terminal…
