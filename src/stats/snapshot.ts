@@ -12,27 +12,8 @@ export interface WindowUsage {
   readonly reset_seconds: number;
 }
 
-/** A model with limits of its own: its line, under its provider. */
-export interface ModelLineSnapshot {
-  readonly model: string;
-  readonly mode: string;
-  readonly interval_seconds: number | null;
-  readonly capacity: number | null;
-  readonly tokens: number | null;
-  readonly queued_ahead: number;
-  readonly waiting_in_acquire: number;
-  readonly in_flight: number;
-  readonly last_send_time: number | null;
-  readonly next_slot_in_seconds: number | null;
-  readonly rpm: number | null;
-  readonly max_concurrent: number | null;
-  readonly windows: Readonly<Record<string, WindowUsage>>;
-  readonly sent: number;
-  readonly queue_timeouts: number;
-}
-
-export interface ProviderSnapshot {
-  readonly provider: string;
+/** What every waiting line reports: a provider's, or a model's under it. */
+export interface LineSnapshot {
   readonly mode: string;
   /** Seconds between paced requests (null: not paced). */
   readonly interval_seconds: number | null;
@@ -48,14 +29,23 @@ export interface ProviderSnapshot {
   /** Epoch seconds of the last request released to the upstream, or null. */
   readonly last_send_time: number | null;
   readonly next_slot_in_seconds: number | null;
-  readonly models: readonly string[];
   readonly rpm: number | null;
   readonly max_concurrent: number | null;
-  readonly max_wait_seconds: number | null;
   readonly windows: Readonly<Record<string, WindowUsage>>;
-  readonly requests: number;
   readonly sent: number;
   readonly queue_timeouts: number;
+}
+
+/** A model with limits of its own: its line, under its provider. */
+export interface ModelLineSnapshot extends LineSnapshot {
+  readonly model: string;
+}
+
+export interface ProviderSnapshot extends LineSnapshot {
+  readonly provider: string;
+  readonly models: readonly string[];
+  readonly max_wait_seconds: number | null;
+  readonly requests: number;
   readonly cancelled: number;
   readonly upstream_429: number;
   readonly upstream_5xx: number;

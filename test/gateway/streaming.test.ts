@@ -62,9 +62,10 @@ test("the first event reaches the client long before the stream ends", async () 
   expect(all).toBe([0, 1, 2, 3, 4].map((i) => `data: {"i":${i}}\n\n`).join("") + "data: [DONE]\n\n");
 });
 
-test("a client that goes away mid-stream cancels the upstream and frees the concurrency slot", async () => {
+/** Starts a stream through the gateway, reads its first event, then leaves; resolves once the upstream saw the cancel. */
+async function leaveMidStream(rate_limit: Record<string, unknown> | undefined) {
   const { up, seen } = sseUpstream(100, 50);
-  const gw = gateway({ providers: [provider("up", up.url, { rate_limit: { max_concurrent: 1 } })] });
+  const gw = gateway({ providers: [provider("up", up.url, rate_limit ? { rate_limit } : {})] });
   cleanup.push(() => up.stop(), () => gw.stop());
   const ctl = new AbortController();
   const res = await fetch(`${gw.url}/v1/chat/completions`, {
@@ -78,6 +79,11 @@ test("a client that goes away mid-stream cancels the upstream and frees the conc
   ctl.abort();
   await reader.cancel().catch(() => {});
   for (let i = 0; i < 50 && seen.cancelled === 0; i++) await Bun.sleep(20);
+  return { gw, seen };
+}
+
+test("a client that goes away mid-stream cancels the upstream and frees the concurrency slot", async () => {
+  const { gw, seen } = await leaveMidStream({ max_concurrent: 1 });
   expect(seen.cancelled).toBe(1);
   expect(seen.finished).toBe(0);
   const s = await (await fetch(`${gw.url}/admin/stats`)).json();
@@ -85,21 +91,7 @@ test("a client that goes away mid-stream cancels the upstream and frees the conc
 });
 
 test("on an unlimited provider (body handed over untouched) a client that leaves still cancels the upstream", async () => {
-  const { up, seen } = sseUpstream(100, 50);
-  const gw = gateway({ providers: [provider("up", up.url)] });
-  cleanup.push(() => up.stop(), () => gw.stop());
-  const ctl = new AbortController();
-  const res = await fetch(`${gw.url}/v1/chat/completions`, {
-    method: "POST",
-    body: JSON.stringify(chat("gpt-4o-mini", { stream: true })),
-    headers: { "content-type": "application/json" },
-    signal: ctl.signal,
-  });
-  const reader = res.body!.getReader();
-  await reader.read();
-  ctl.abort();
-  await reader.cancel().catch(() => {});
-  for (let i = 0; i < 50 && seen.cancelled === 0; i++) await Bun.sleep(20);
+  const { seen } = await leaveMidStream(undefined);
   expect(seen.cancelled).toBe(1);
   expect(seen.finished).toBe(0);
 });
