@@ -4,7 +4,9 @@ import type { ModelLine, ProviderRuntime, Runtime } from "../gateway/runtime.ts"
 import type { DispatcherStats } from "../limiter/dispatcher.ts";
 import { quantile, type HistogramSnapshot } from "./histogram.ts";
 import type { KeyRuntime } from "../gateway/keys.ts";
-import type { GroupSnapshot, KeySnapshot, ModelLineSnapshot, ProviderSnapshot, StatsSnapshot, WindowUsage } from "./snapshot.ts";
+import type { Policy } from "../core/policy.ts";
+import type { LimiterStatus } from "../store/store.ts";
+import type { GroupSnapshot, KeySnapshot, LineSnapshot, ModelLineSnapshot, ProviderSnapshot, StatsSnapshot, WindowUsage } from "./snapshot.ts";
 
 export async function collectSnapshot(rt: Runtime): Promise<StatsSnapshot> {
   const now = rt.clock.now();
@@ -44,18 +46,19 @@ export async function collectSnapshot(rt: Runtime): Promise<StatsSnapshot> {
   };
 }
 
-async function providerSnapshot(rt: Runtime, p: ProviderRuntime): Promise<ProviderSnapshot> {
-  const rl = p.config.rate_limit;
-  const pacing = p.ref.policy.pacing; // the live policy (adaptive mode changes it)
-  const limited = p.line !== null || p.modelLines.size > 0;
-  const status = limited ? await rt.store.status(p.ref).catch(() => null) : null;
-  const lines = [p.line, ...[...p.modelLines.values()].map((l) => l.line)].flatMap((l) => (l ? [l.stats()] : []));
+/** The fields every line reports, from its live policy, its store status and its dispatchers' counts. */
+function lineSnapshot(
+  mode: string,
+  policy: Policy,
+  status: LimiterStatus | null,
+  lines: readonly DispatcherStats[],
+  limits: { readonly rpm?: number | undefined; readonly max_concurrent?: number | null | undefined },
+): LineSnapshot {
+  const pacing = policy.pacing;
   const sum = (f: (s: DispatcherStats) => number) => lines.reduce((a, s) => a + f(s), 0);
   const lastSend = lines.reduce<number | null>((a, s) => (s.lastSendTime !== null && (a === null || s.lastSendTime > a) ? s.lastSendTime : a), null);
-  const modelLines = await Promise.all([...p.modelLines.values()].map((l) => modelLineSnapshot(rt, p, l)));
   return {
-    provider: p.name,
-    mode: rl.mode,
+    mode,
     interval_seconds: pacing ? round(pacing.intervalMs / 1000, 3) : null,
     capacity: pacing ? pacing.capacity : null,
     tokens: status?.pacing ? status.pacing.available : null,
@@ -64,15 +67,30 @@ async function providerSnapshot(rt: Runtime, p: ProviderRuntime): Promise<Provid
     in_flight: sum((s) => s.inFlight),
     last_send_time: lastSend !== null ? round(lastSend / 1000, 3) : null,
     next_slot_in_seconds: status?.pacing ? round(status.pacing.nextSlotInMs / 1000, 3) : null,
-    models: p.models,
-    rpm: rl.rpm ?? null,
-    max_concurrent: rl.max_concurrent,
-    max_wait_seconds: rl.max_wait_seconds,
+    rpm: limits.rpm ?? null,
+    max_concurrent: limits.max_concurrent ?? null,
     windows: windowsOf(status?.windows ?? []),
-    requests: p.counters.requests,
-    sent: lines.length ? sum((s) => s.sent) : p.counters.requests,
+    sent: sum((s) => s.sent),
     queue_timeouts: sum((s) => s.timedOut),
-    cancelled: sum((s) => s.cancelled),
+  };
+}
+
+async function providerSnapshot(rt: Runtime, p: ProviderRuntime): Promise<ProviderSnapshot> {
+  const rl = p.config.rate_limit;
+  const limited = p.line !== null || p.modelLines.size > 0;
+  const status = limited ? await rt.store.status(p.ref).catch(() => null) : null;
+  const lines = [p.line, ...[...p.modelLines.values()].map((l) => l.line)].flatMap((l) => (l ? [l.stats()] : []));
+  const modelLines = await Promise.all([...p.modelLines.values()].map((l) => modelLineSnapshot(rt, p, l)));
+  // p.ref.policy is the live policy (adaptive mode and reloads change it).
+  const line = lineSnapshot(rl.mode, p.ref.policy, status, lines, rl);
+  return {
+    ...line,
+    provider: p.name,
+    models: p.models,
+    max_wait_seconds: rl.max_wait_seconds,
+    requests: p.counters.requests,
+    sent: lines.length ? line.sent : p.counters.requests,
+    cancelled: lines.reduce((a, s) => a + s.cancelled, 0),
     upstream_429: p.counters.upstream429,
     upstream_5xx: p.counters.upstream5xx,
     retries: p.counters.retries,
@@ -96,25 +114,8 @@ async function modelLineSnapshot(rt: Runtime, p: ProviderRuntime, l: ModelLine):
   const mref = l.refs[1]!;
   const mrl = p.config.models.find((m) => m.name === l.model)?.rate_limit;
   const status = await rt.store.status(mref).catch(() => null);
-  const s = l.line?.stats();
-  const pacing = mref.policy.pacing;
-  return {
-    model: l.model ?? "",
-    mode: mrl?.mode ?? "spaced",
-    interval_seconds: pacing ? round(pacing.intervalMs / 1000, 3) : null,
-    capacity: pacing ? pacing.capacity : null,
-    tokens: status?.pacing ? status.pacing.available : null,
-    queued_ahead: s?.queued ?? 0,
-    waiting_in_acquire: (s?.queued ?? 0) + (s?.claimed ?? 0),
-    in_flight: s?.inFlight ?? 0,
-    last_send_time: s?.lastSendTime != null ? round(s.lastSendTime / 1000, 3) : null,
-    next_slot_in_seconds: status?.pacing ? round(status.pacing.nextSlotInMs / 1000, 3) : null,
-    rpm: mrl?.rpm ?? null,
-    max_concurrent: mrl?.max_concurrent ?? null,
-    windows: windowsOf(status?.windows ?? []),
-    sent: s?.sent ?? 0,
-    queue_timeouts: s?.timedOut ?? 0,
-  };
+  const stats = l.line ? [l.line.stats()] : [];
+  return { ...lineSnapshot(mrl?.mode ?? "spaced", mref.policy, status, stats, mrl ?? {}), model: l.model ?? "" };
 }
 
 async function keySnapshot(rt: Runtime, k: KeyRuntime): Promise<KeySnapshot> {
