@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import type { LoadResult } from "./lib/load.ts";
 import { runScript, startServer, type ServerProc } from "./lib/proc.ts";
 import { fmt, median, table } from "./lib/stats.ts";
+import { headline, type Headline } from "./lib/summary.ts";
 import { CHAT_BODY, CHAT_PATH, fetchCapEnv } from "./lib/workload.ts";
 
 export interface LatencyOptions {
@@ -34,7 +35,7 @@ interface Variant {
   readonly target: string;
 }
 
-export async function runAddedLatency(o: LatencyOptions): Promise<void> {
+export async function runAddedLatency(o: LatencyOptions): Promise<Headline[]> {
   const perRun = Math.ceil(o.requests / o.rounds);
   console.log(`\n## added latency — sequential non-stream chat, ${perRun * o.rounds} requests per variant in ${o.rounds} rounds`);
   const servers: ServerProc[] = [];
@@ -70,13 +71,13 @@ export async function runAddedLatency(o: LatencyOptions): Promise<void> {
         results.get(v.id)!.push(res);
       }
     }
-    printReport(variants, results);
+    return printReport(variants, results);
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
   }
 }
 
-function printReport(variants: readonly Variant[], results: ReadonlyMap<string, readonly LoadResult[]>): void {
+function printReport(variants: readonly Variant[], results: ReadonlyMap<string, readonly LoadResult[]>): Headline[] {
   const direct = results.get("direct") ?? [];
   const rows = [["variant", "p50 ms", "p90 ms", "p99 ms", "added p50 ms", "added per round"]];
   const added = new Map<string, number>();
@@ -101,6 +102,11 @@ function printReport(variants: readonly Variant[], results: ReadonlyMap<string, 
     `(${gw <= TARGET_ADDED_MS ? "ok" : "OVER"} target ${TARGET_ADDED_MS} ms), limitrate+window ${fmt(added.get("gw-window") ?? Number.NaN, 3)} ms`);
   // The absolute figures move with the box's load; limitrate's own share is the difference.
   console.log(`limitrate over the minimal proxy: +${fmt(gw - proxy, 3)} ms (unlimited), +${fmt((added.get("gw-window") ?? Number.NaN) - proxy, 3)} ms (window)`);
+  const win = added.get("gw-window") ?? Number.NaN;
+  return [
+    headline("1c latency", "added p50 over direct, limitrate unlimited (minimal proxy adds)", `${fmt(gw, 3)} ms (${fmt(proxy, 3)} ms)`, `≤ ${TARGET_ADDED_MS} ms`, gw <= TARGET_ADDED_MS),
+    headline("1c latency", "added p50 over direct, limitrate window (× minimal proxy's)", `${fmt(win, 3)} ms (${fmt(win / proxy, 2)}×)`),
+  ];
 }
 
 if (import.meta.main) {

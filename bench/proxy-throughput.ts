@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import { cpuMs, runScript, startServer, type ServerProc } from "./lib/proc.ts";
 import type { LoadResult } from "./lib/load.ts";
 import { fmt, median, table } from "./lib/stats.ts";
+import { headline, type Headline } from "./lib/summary.ts";
 import { CHAT_BODY, CHAT_PATH, fetchCapEnv } from "./lib/workload.ts";
 
 export interface ThroughputOptions {
@@ -62,7 +63,7 @@ async function measure(v: Variant, o: ThroughputOptions): Promise<Sample> {
   return { ...result, cpuPer1k };
 }
 
-export async function runThroughput(o: ThroughputOptions): Promise<void> {
+export async function runThroughput(o: ThroughputOptions): Promise<Headline[]> {
   console.log(`\n## proxy throughput — non-stream chat, concurrency ${o.concurrency}, ${o.warmupS}s warm-up + ${o.durationS}s, ${o.rounds} rounds`);
   const servers: ServerProc[] = [];
   const start = async (script: string, args: string[]) => {
@@ -95,7 +96,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<void> {
         console.error(`  round ${r + 1} ${v.name}: ${fmt(s.rps, 0)} rps, p50 ${fmt(s.p50, 3)} ms, p99 ${fmt(s.p99, 3)} ms${s.errors ? `, ${s.errors} errors` : ""}`);
       }
     }
-    printReport(variants, samples);
+    return printReport(variants, samples);
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
   }
@@ -108,7 +109,8 @@ async function sanityCheck(v: Variant): Promise<void> {
   if (res.status !== 200) throw new Error(`${v.name}: sanity request got ${res.status}: ${text.slice(0, 200)}`);
 }
 
-function printReport(variants: readonly Variant[], samples: ReadonlyMap<string, readonly Sample[]>): void {
+function printReport(variants: readonly Variant[], samples: ReadonlyMap<string, readonly Sample[]>): Headline[] {
+  const out: Headline[] = [];
   const of = (id: string) => samples.get(id) ?? [];
   const rows = [["variant", "rps (median)", "p50 ms", "p99 ms", "middle CPU ms/1k req", "errors"]];
   for (const v of variants) {
@@ -131,6 +133,7 @@ function printReport(variants: readonly Variant[], samples: ReadonlyMap<string, 
     const m = median(ratios);
     const verdict = m >= TARGET_RATIO ? "ok" : `BELOW target ${TARGET_RATIO}`;
     console.log(`ratio ${id}/b rps: ${fmt(m, 3)} (rounds: ${ratios.map((x) => fmt(x, 3)).join(", ")}) ${verdict}`);
+    out.push(headline("1b throughput", `${variants.find((v) => v.id === id)?.name} rps / minimal proxy`, `${fmt(m, 3)}×`, `≥ ${TARGET_RATIO}×`, m >= TARGET_RATIO));
   }
   // CPU per request is the steadier figure on a shared box: throughput moves with neighbours, CPU cost much less.
   const cpuOf = (x: Sample) => x.cpuPer1k ?? Number.NaN;
@@ -144,9 +147,11 @@ function printReport(variants: readonly Variant[], samples: ReadonlyMap<string, 
   const keyedRatios = of("f").map((x, i) => x.rps / (unkeyed[i]?.rps ?? Number.NaN));
   const km = median(keyedRatios);
   console.log(`ratio f/c rps (100 keys over no keys): ${fmt(km, 3)} (rounds: ${keyedRatios.map((x) => fmt(x, 3)).join(", ")}) ${km >= TARGET_RATIO ? "ok" : `BELOW target ${TARGET_RATIO}`}`);
+  out.push(headline("1b throughput", "limitrate 100 keys rps / no keys", `${fmt(km, 3)}×`, `≥ ${TARGET_RATIO}×`, km >= TARGET_RATIO));
   const direct = of("a");
   const proxyOverDirect = base.map((x, i) => x.rps / (direct[i]?.rps ?? Number.NaN));
   console.log(`ratio b/a rps (minimal proxy over direct, for scale): ${fmt(median(proxyOverDirect), 3)}`);
+  return out;
 }
 
 if (import.meta.main) {

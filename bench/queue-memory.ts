@@ -13,13 +13,23 @@
  * The same run against a minimal queueing proxy (lib/serve-minimal-queue.ts)
  * gives the floor: what any Bun server pays to hold N requests open.
  *
- *   bun bench/queue-memory.ts [--short] [--n 5000] [--interval 0.002] [--rounds 2] [--batch 500]
+ * Over HTTP, N is bounded by file descriptors (each waiting request holds a
+ * socket on each side; ulimit -n is per process) and by the ~28k ephemeral
+ * ports of one client address, so 100,000 waiting requests are measured
+ * in-process (lib/queue-inprocess.ts): the handler is called directly with
+ * Request objects, which runs the same line without sockets. The in-process
+ * figures are JS heap and RSS after a full GC; they leave out what a parked
+ * connection costs (the HTTP rows show that).
+ *
+ *   bun bench/queue-memory.ts [--short] [--n 10000] [--interval 0.0005] [--rounds 2] [--batch 1000] [--in-process 10000,100000]
  * (--batch 1 makes arrival order fully known, so FIFO is checked per request; filling is slower)
  */
 import { parseArgs } from "node:util";
 import type { BurstResult } from "./lib/burst-client.ts";
 import { openFileLimit, rssKb, runScript, startServer, type ServerProc } from "./lib/proc.ts";
+import type { InProcessResult } from "./lib/queue-inprocess.ts";
 import { fmt, median, percentile, table } from "./lib/stats.ts";
+import { headline, type Headline } from "./lib/summary.ts";
 import { CHAT_BODY, CHAT_PATH, fetchCapEnv } from "./lib/workload.ts";
 
 export interface QueueOptions {
@@ -32,10 +42,18 @@ export interface QueueOptions {
   readonly adminSamples: number;
   /** Runs of each server, alternating; RSS figures are medians over them. */
   readonly rounds: number;
+  /** Line lengths measured in-process (no sockets); empty = skip. */
+  readonly inProcess: readonly number[];
+  /** In-process: release the held answer and wait for all N to be answered 200 (else stop the line: 503s). */
+  readonly inProcessDrain: boolean;
 }
 
-export const FULL: QueueOptions = { n: 5000, batch: 500, intervalS: 0.002, adminSamples: 50, rounds: 2 };
-export const SHORT: QueueOptions = { n: 1000, batch: 250, intervalS: 0.002, adminSamples: 20, rounds: 1 };
+// The line drains one request per interval once released: 0.5 ms keeps 10,000 to a few seconds.
+export const FULL: QueueOptions = { n: 10_000, batch: 1000, intervalS: 0.0005, adminSamples: 50, rounds: 2, inProcess: [10_000, 100_000], inProcessDrain: true };
+export const SHORT: QueueOptions = { n: 10_000, batch: 1000, intervalS: 0.0005, adminSamples: 20, rounds: 1, inProcess: [10_000, 100_000], inProcessDrain: false };
+const SECTION = "4 queue memory";
+/** Per waiting request: 25 MB per 5,000 (the HTTP target), in KB. */
+const TARGET_KB_PER_REQUEST = (25 * 1024) / 5000;
 
 /** Targets: RSS growth for 5,000 waiting requests (scaled by N), admin answer time while they wait. */
 const TARGET_MB_PER_5000 = 25;
@@ -162,8 +180,14 @@ async function runOnce(o: QueueOptions, serverScript: string, serverArgs: string
   }
 }
 
-export async function runQueueMemory(o: QueueOptions): Promise<void> {
-  console.log(`\n## queue memory — ${o.n} requests waiting in one spaced line (interval ${o.intervalS} s, max_concurrent 1, upstream held), ${o.rounds} round(s)`);
+export async function runQueueMemory(o: QueueOptions): Promise<Headline[]> {
+  const out = o.n > 0 ? await runOverHttp(o) : [];
+  if (o.inProcess.length) out.push(...(await runInProcess(o)));
+  return out;
+}
+
+async function runOverHttp(o: QueueOptions): Promise<Headline[]> {
+  console.log(`\n## 4a. queue memory over HTTP — ${o.n} requests waiting in one spaced line (interval ${o.intervalS} s, max_concurrent 1, upstream held), ${o.rounds} round(s)`);
   // Each side holds N sockets (the server also its upstream and admin ones).
   const openFiles = o.n * 2 + 1024;
   const limit = await openFileLimit();
@@ -181,10 +205,10 @@ export async function runQueueMemory(o: QueueOptions): Promise<void> {
       console.error(`  round ${r + 1} ${v.id}: RSS +${fmt((run.rssFullKb - run.rssBeforeKb) / 1024, 1)} MB, drained in ${fmt(run.drainMs / 1000, 2)} s`);
     }
   }
-  report(o, variants.map((v) => v.id), runs);
+  return report(o, variants.map((v) => v.id), runs);
 }
 
-function report(o: QueueOptions, ids: readonly string[], runs: ReadonlyMap<string, readonly QueueRun[]>): void {
+function report(o: QueueOptions, ids: readonly string[], runs: ReadonlyMap<string, readonly QueueRun[]>): Headline[] {
   const of = (id: string) => runs.get(id) ?? [];
   const mb = (kb: number) => fmt(kb / 1024, 1);
   const med = (id: string, f: (r: QueueRun) => number) => median(of(id).map(f));
@@ -203,6 +227,10 @@ function report(o: QueueOptions, ids: readonly string[], runs: ReadonlyMap<strin
   ]));
   const targetMb = (TARGET_MB_PER_5000 * o.n) / 5000;
   const gwGrowth = growth("limitrate");
+  const out: Headline[] = [
+    headline(SECTION, `HTTP, ${o.n} waiting: limitrate RSS per waiting request`, `${fmt(gwGrowth / o.n, 2)} KB (${mb(gwGrowth)} MB)`, `≤ ${fmt(TARGET_KB_PER_REQUEST, 2)} KB`, gwGrowth / 1024 < targetMb),
+    headline(SECTION, `HTTP, ${o.n} waiting: limitrate / minimal queue RSS growth`, `${fmt(gwGrowth / growth("minimal queue"), 2)}×`),
+  ];
   console.log(`limitrate RSS growth ${mb(gwGrowth)} MB for ${o.n} waiting (${gwGrowth / 1024 < targetMb ? "ok" : "OVER"} target ${fmt(targetMb, 1)} MB); ` +
     `${fmt((gwGrowth - growth("minimal queue")) / o.n, 2)} KB per request above the minimal queue`);
 
@@ -214,17 +242,62 @@ function report(o: QueueOptions, ids: readonly string[], runs: ReadonlyMap<strin
   console.log(table([[`limitrate, ${o.n - 1} waiting`, "p50 ms", "p99 ms", "max ms"], adminRow("/admin/stats", stats), adminRow("/admin/health", health)]));
   const worst = Math.max(percentile(stats, 50), percentile(health, 50));
   console.log(`admin answers while the line is full: ${worst < TARGET_ADMIN_MS ? "ok" : "SLOW"} (target p50 < ${TARGET_ADMIN_MS} ms)`);
+  out.push(headline(SECTION, `HTTP, ${o.n} waiting: /admin/stats p50`, `${fmt(percentile(stats, 50), 2)} ms`, `< ${TARGET_ADMIN_MS} ms`, percentile(stats, 50) < TARGET_ADMIN_MS));
+  let allOk = true;
 
   for (const id of ids) {
     of(id).forEach((r, i) => {
       const ok = r.burst.statuses["200"] ?? 0;
       const up = fifoCheck(r.upstreamOrder, o.n, o.batch);
       const done = fifoCheck(r.burst.completionOrder, o.n, o.batch);
+      if (id === "limitrate") allOk &&= ok === o.n && up.fifo;
       console.log(`${id} run ${i + 1}: ${ok}/${o.n} answered 200 ${ok === o.n ? "ok" : `FAILED ${JSON.stringify(r.burst.statuses)}`}; ` +
         `upstream order ${up.fifo ? "FIFO ok" : "NOT FIFO"} (${up.distinct} distinct, ${up.batchViolations} batch-order violations, ${up.inversions} adjacent inversions); ` +
         `client completion order: ${done.batchViolations} batch-order violations, ${done.inversions} inversions`);
     });
   }
+  out.push(headline(SECTION, `HTTP, ${o.n} waiting: all answered 200, upstream order FIFO`, allOk ? "yes" : "NO", "yes", allOk));
+  return out;
+}
+
+/** N waiting without sockets, limitrate and the minimal queue each in a fresh process of its own. */
+async function runInProcess(o: QueueOptions): Promise<Headline[]> {
+  console.log(`\n## 4b. queue memory in-process (handler called directly, no sockets) — ${o.inProcess.join(", ")} waiting; ` +
+    `memory after a full GC; ${o.inProcessDrain ? "then released and drained (all must answer 200)" : "then the line is stopped (503s)"}`);
+  const recorder = await startServer("serve-recorder.ts", []);
+  const results = new Map<string, InProcessResult>();
+  try {
+    for (const n of o.inProcess) {
+      for (const impl of ["limitrate", "minimal"]) {
+        const args = ["--impl", impl, "--n", String(n), "--upstream", recorder.url, "--interval", String(Math.min(o.intervalS, 0.0001))];
+        if (o.inProcessDrain) args.push("--drain");
+        const r = JSON.parse(await runScript("queue-inprocess.ts", args, 900_000).output) as InProcessResult;
+        results.set(`${impl}:${n}`, r);
+        console.error(`  in-process ${impl} ${n}: heap +${fmt((r.heapFullKb - r.heapBeforeKb) / 1024, 1)} MB, RSS +${fmt((r.rssFullKb - r.rssBeforeKb) / 1024, 1)} MB`);
+      }
+    }
+  } finally {
+    await recorder.stop();
+  }
+  const kbPer = (r: InProcessResult, f: "heap" | "rss") => (f === "heap" ? r.heapFullKb - r.heapBeforeKb : r.rssFullKb - r.rssBeforeKb) / r.n;
+  const rows = [["impl, waiting", "heap before MB", "heap full MB", "heap KB/req", "RSS before MB", "RSS full MB", "RSS KB/req", "RSS × minimal", "fill ms", o.inProcessDrain ? "200s / drain s" : "answered"]];
+  const out: Headline[] = [];
+  for (const n of o.inProcess) {
+    const min = results.get(`minimal:${n}`)!;
+    for (const impl of ["limitrate", "minimal"]) {
+      const r = results.get(`${impl}:${n}`)!;
+      rows.push([`${impl}, ${r.waiting} waiting`, fmt(r.heapBeforeKb / 1024, 1), fmt(r.heapFullKb / 1024, 1), fmt(kbPer(r, "heap"), 2),
+        fmt(r.rssBeforeKb / 1024, 1), fmt(r.rssFullKb / 1024, 1), fmt(kbPer(r, "rss"), 2), `${fmt(kbPer(r, "rss") / kbPer(min, "rss"), 2)}×`,
+        fmt(r.fillMs, 0), o.inProcessDrain ? `${r.answered200} / ${fmt((r.drainMs ?? Number.NaN) / 1000, 1)}` : `${r.answered200} (line stopped)`]);
+    }
+    const lr = results.get(`limitrate:${n}`)!;
+    out.push(headline(SECTION, `in-process, ${n} waiting: limitrate RSS per waiting request`, `${fmt(kbPer(lr, "rss"), 2)} KB (heap ${fmt(kbPer(lr, "heap"), 2)} KB)`,
+      `≤ ${fmt(TARGET_KB_PER_REQUEST, 2)} KB`, kbPer(lr, "rss") <= TARGET_KB_PER_REQUEST));
+    out.push(headline(SECTION, `in-process, ${n} waiting: limitrate / minimal queue (RSS; heap)`, `${fmt(kbPer(lr, "rss") / kbPer(min, "rss"), 2)}×; ${fmt(kbPer(lr, "heap") / kbPer(min, "heap"), 2)}×`));
+    if (o.inProcessDrain) out.push(headline(SECTION, `in-process, ${n} waiting: all answered 200 after release`, `${lr.answered200}/${n}`, `${n}/${n}`, lr.answered200 === n));
+  }
+  console.log(table(rows));
+  return out;
 }
 
 if (import.meta.main) {
@@ -235,14 +308,18 @@ if (import.meta.main) {
       interval: { type: "string" },
       rounds: { type: "string" },
       batch: { type: "string" },
+      "in-process": { type: "string" },
     },
   });
   const base = values.short ? SHORT : FULL;
-  await runQueueMemory({
+  const heads = await runQueueMemory({
     ...base,
     n: values.n ? Number(values.n) : base.n,
     intervalS: values.interval ? Number(values.interval) : base.intervalS,
     rounds: values.rounds ? Number(values.rounds) : base.rounds,
     batch: values.batch ? Number(values.batch) : base.batch,
+    inProcess: values["in-process"] !== undefined ? values["in-process"].split(",").filter(Boolean).map(Number) : base.inProcess,
   });
+  const { renderSummary } = await import("./lib/summary.ts");
+  console.log(`\n${renderSummary(heads)}`);
 }

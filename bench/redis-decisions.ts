@@ -19,8 +19,12 @@ import { RedisStore } from "../src/store/redis-store.ts";
 import type { LimiterRef, Store } from "../src/store/store.ts";
 import { startRedis, startRedisCluster } from "../test/helpers/redis.ts";
 import { fmt, table } from "./lib/stats.ts";
+import { headline, type Headline } from "./lib/summary.ts";
 
 const TARGET_PER_S = 50_000;
+
+/** The summary lines of the last run (for run-all). */
+export let lastHeadlines: Headline[] = [];
 
 /** A client key's policy: rpm and tpm, set high so every decision admits and charges. */
 const POLICY: Policy = {
@@ -81,7 +85,7 @@ export async function runRedisDecisions(argv: string[] = process.argv.slice(2)):
     keys: Number(values.keys),
   };
   console.log(
-    `\n## store decisions — one process, ${o.decisions} acquires over ${o.keys} limiters (2 windows each), ${o.concurrency} in flight`,
+    `\n## 2b. store decisions — one process, ${o.decisions} acquires over ${o.keys} limiters (2 windows each), ${o.concurrency} in flight`,
   );
   const results: Result[] = [];
   results.push(await measure("memory", new MemoryStore(systemClock), o));
@@ -117,6 +121,10 @@ export async function runRedisDecisions(argv: string[] = process.argv.slice(2)):
   );
   const redis = results[1]!.perS;
   console.log(`redis: ${fmt(redis, 0)} decisions/s — target ≥ ${TARGET_PER_S}: ${redis >= TARGET_PER_S ? "met" : "NOT met"}`);
+  lastHeadlines = results.slice(1).map((r) =>
+    r.name === "redis"
+      ? headline("2 decisions", `Redis store (one process, ${o.concurrency} in flight): decisions/s; × memory`, `${fmt(r.perS, 0)}; ${fmt(r.perS / mem, 3)}×`, `≥ ${TARGET_PER_S}`, r.perS >= TARGET_PER_S)
+      : headline("2 decisions", `${r.name}: decisions/s; × memory`, `${fmt(r.perS, 0)}; ${fmt(r.perS / mem, 3)}×`));
   return results;
 }
 

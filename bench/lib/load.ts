@@ -7,6 +7,12 @@
  *
  *   bun bench/lib/load.ts --url http://127.0.0.1:PORT/v1/chat/completions \
  *     --concurrency 64 --warmup 1 --duration 5 --body '{"model":"gpt-4o-mini",...}'
+ *
+ * `--urls A,B,C` instead of `--url` sends each request to one of them picked
+ * at random (load spread over gateway nodes); `--headers '{"x-h":"v"}'` adds
+ * headers to every request; `--tag-keys` also names the client key in an
+ * `x-bench-key` header, which the gateway forwards, so an upstream can count
+ * per key.
  */
 import { parseArgs } from "node:util";
 import { percentile } from "./stats.ts";
@@ -18,6 +24,8 @@ export interface LoadResult {
   readonly completed: number;
   /** Non-200 answers and network errors during the whole run, warm-up included. */
   readonly errors: number;
+  /** Answers by status ("error" for network errors), whole run, warm-up included. */
+  readonly byStatus: Record<string, number>;
   readonly seconds: number;
   readonly rps: number;
   /** Latencies in ms. */
@@ -35,6 +43,9 @@ const COUNT_MODE_CAP_MS = 120_000;
 const { values } = parseArgs({
   options: {
     url: { type: "string" },
+    urls: { type: "string" },
+    headers: { type: "string" },
+    "tag-keys": { type: "boolean", default: false },
     body: { type: "string" },
     concurrency: { type: "string", default: "1" },
     warmup: { type: "string", default: "1" },
@@ -45,14 +56,20 @@ const { values } = parseArgs({
     keys: { type: "string", default: "0" },
   },
 });
-if (!values.url || !values.body) throw new Error("--url and --body are required");
+if ((values.url === undefined) === (values.urls === undefined) || !values.body) throw new Error("give --body and exactly one of --url and --urls");
 if ((values.duration === undefined) === (values.count === undefined)) throw new Error("give exactly one of --duration and --count");
-const url = values.url;
+const urls = values.url !== undefined ? [values.url] : values.urls!.split(",").filter((u) => u !== "");
+if (urls.length === 0) throw new Error("--urls is empty");
+const urlFor = urls.length === 1 ? () => urls[0]! : () => urls[Math.floor(Math.random() * urls.length)]!;
 const body = values.body;
 const concurrency = Number(values.concurrency);
 const keyCount = Number(values.keys);
-const plain = { "content-type": "application/json" };
-const keyed = Array.from({ length: keyCount }, (_, i) => ({ ...plain, authorization: `Bearer bench-key-${i}` }));
+const plain: Record<string, string> = { "content-type": "application/json", ...(values.headers ? (JSON.parse(values.headers) as Record<string, string>) : {}) };
+const keyed = Array.from({ length: keyCount }, (_, i) => ({
+  ...plain,
+  authorization: `Bearer bench-key-${i}`,
+  ...(values["tag-keys"] ? { "x-bench-key": `bench-key-${i}` } : {}),
+}));
 let nextKey = 0;
 const headersFor = () => (keyCount > 0 ? keyed[nextKey++ % keyCount]! : plain);
 
@@ -60,13 +77,15 @@ const samples = new Float64Array(MAX_SAMPLES);
 let sampled = 0;
 let errors = 0;
 let completed = 0;
+const byStatus: Record<string, number> = {};
 
 /** One request, answer read to the end; its latency in ms, or null on error. */
 async function once(): Promise<number | null> {
   const t = performance.now();
   try {
-    const res = await fetch(url, { method: "POST", headers: headersFor(), body });
+    const res = await fetch(urlFor(), { method: "POST", headers: headersFor(), body });
     await res.arrayBuffer();
+    byStatus[res.status] = (byStatus[res.status] ?? 0) + 1;
     if (res.status !== 200) {
       errors++;
       return null;
@@ -75,6 +94,7 @@ async function once(): Promise<number | null> {
     return performance.now() - t;
   } catch {
     errors++;
+    byStatus.error = (byStatus.error ?? 0) + 1;
     return null;
   }
 }
@@ -87,6 +107,7 @@ function report(seconds: number): LoadResult {
     requests: sampled,
     completed,
     errors,
+    byStatus,
     seconds,
     rps: sampled / seconds,
     p50: percentile(sorted, 50),
