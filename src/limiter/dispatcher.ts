@@ -142,7 +142,69 @@ export class Dispatcher {
         return Promise.resolve(this.permit(req.items, d.tickets, d.status, now, now));
       }
       if (d.allowed) d.tickets.forEach((t, i) => void store.giveBack(req.items[i]!.ref, t, req.items[i]!.cost));
+    } else if (!store.acquireNow && this.queue.size === 0 && this.asking === 0 && !this.pumping && !req.front && this.hasRoom()) {
+      return this.askDirectly(req, now);
     }
+    return this.enqueueWaiter(req, now);
+  }
+
+  /** Set while a direct ask was refused and its request is joining the line, so newcomers queue behind it. */
+  private asking = 0;
+
+  /**
+   * Fast path for a remote store (Redis): while nobody waits, concurrent
+   * arrivals ask the store directly instead of one at a time through the
+   * line, so the store can batch their decisions. One that is refused joins
+   * the line like any other; from then on newcomers queue behind it.
+   */
+  private async askDirectly(req: AdmitRequest, now: number): Promise<Permit> {
+    const { store } = this.opts;
+    this.takeSlot();
+    let d: Decision;
+    try {
+      d = await store.acquire(req.items, this.opts.horizonMs ?? DEFAULT_HORIZON_MS);
+    } catch (e) {
+      this.freeSlot();
+      throw e instanceof ApiError ? e : errors.storeUnavailable();
+    }
+    const giveBack = (tickets: readonly Ticket[]) =>
+      tickets.forEach((t, i) => void store.giveBack(req.items[i]!.ref, t, req.items[i]!.cost).catch(() => {}));
+    if (d.allowed && d.delayMs >= 1) {
+      // Its slot is near: wait for it here, leaving it if the client goes.
+      const left = await sleepUnlessAborted(d.delayMs, req.signal);
+      if (left) {
+        giveBack(d.tickets);
+        this.freeSlot();
+        this.counters.cancelled++;
+        throw errors.clientClosed();
+      }
+    }
+    if (d.allowed) {
+      if (this.closed) {
+        giveBack(d.tickets);
+        this.freeSlot();
+        throw errors.shuttingDown();
+      }
+      return this.permit(req.items, d.tickets, d.status, now, this.opts.clock.now());
+    }
+    this.freeSlot();
+    if (d.waitMs === Infinity) throw errors.neverFits(this.subject, d.never.flatMap((n) => n.names));
+    if (req.signal?.aborted) throw errors.clientClosed();
+    const wait = d.waitMs;
+    if (this.opts.maxWaitMs !== null && wait > this.opts.maxWaitMs && this.queue.size === 0) {
+      this.counters.timedOut++;
+      throw errors.queueTimeout(this.subject, wait, `next slot in ${fmtS(wait)}, over max_wait_seconds`);
+    }
+    this.asking++;
+    try {
+      return await this.enqueueWaiter(req, now);
+    } finally {
+      this.asking--;
+    }
+  }
+
+  private enqueueWaiter(req: AdmitRequest, now: number): Promise<Permit> {
+    const { maxWaitMs } = this.opts;
     return new Promise<Permit>((resolve, reject) => {
       const w: Waiter = {
         prev: null,
@@ -433,6 +495,22 @@ export class Dispatcher {
       w.reject(err());
     }
   }
+}
+
+/** Resolves true if the signal aborted before `ms` passed, false when the time is up. */
+function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(true);
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve(true);
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve(false);
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 function scale(c: Cost, f: number): Cost {
