@@ -26,20 +26,28 @@ export interface PacedLimitFields extends LimitFields {
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
-/** Minute windows: 60 segments of 1 s, so a charge expires 59–60 s after it was made. */
-const MINUTE_SEGMENTS = 60;
-/** Day windows: 144 segments of 10 min (bounded memory; error under 10 min a day). */
-const DAY_SEGMENTS = 144;
 const MONTH = 30 * DAY;
-/** 30-day windows: 120 segments of 6 h. */
-const MONTH_SEGMENTS = 120;
 
-function minute(name: string, dim: WindowLimit["dim"], limit: number): WindowLimit {
-  return { name, dim, limit, windowMs: MINUTE, segments: MINUTE_SEGMENTS };
+/**
+ * A window of `span` counted in segments of `segment` ms, with one segment
+ * more than the span holds: the counted window at time t reaches back
+ * between span and span + segment, so EVERY span-long interval (not only
+ * the aligned ones) admits at most the limit. The price: a charge is
+ * counted up to one segment longer than the span (1 s for minute limits).
+ */
+function strict(name: string, dim: WindowLimit["dim"], limit: number, span: number, segment: number): WindowLimit {
+  const segments = span / segment + 1;
+  return { name, dim, limit, windowMs: span + segment, segments };
 }
 
+/** Minute windows: 1 s segments. */
+function minute(name: string, dim: WindowLimit["dim"], limit: number): WindowLimit {
+  return strict(name, dim, limit, MINUTE, 1000);
+}
+
+/** Day windows: 10 min segments (bounded memory: 145 counters). */
 function day(name: string, dim: WindowLimit["dim"], limit: number): WindowLimit {
-  return { name, dim, limit, windowMs: DAY, segments: DAY_SEGMENTS };
+  return strict(name, dim, limit, DAY, 600_000);
 }
 
 /** Sliding windows for every limit that is set. `withRpm`: false when rpm is already paced by GCRA. */
@@ -52,9 +60,7 @@ export function windowsOf(f: LimitFields, withRpm: boolean): WindowLimit[] {
   if (f.rpd !== undefined) w.push(day("rpd", "requests", f.rpd));
   if (f.tpd !== undefined) w.push(day("tpd", "tokens", f.tpd));
   if (f.budget_usd_per_day !== undefined) w.push(day("budget_usd_per_day", "usd", f.budget_usd_per_day));
-  if (f.budget_usd_per_month !== undefined) {
-    w.push({ name: "budget_usd_per_month", dim: "usd", limit: f.budget_usd_per_month, windowMs: MONTH, segments: MONTH_SEGMENTS });
-  }
+  if (f.budget_usd_per_month !== undefined) w.push(strict("budget_usd_per_month", "usd", f.budget_usd_per_month, MONTH, 6 * 3_600_000));
   return w;
 }
 

@@ -3,8 +3,9 @@ import { describe, expect, test } from "bun:test";
 import type { Dimension, WindowLimit } from "../../src/core/policy.ts";
 import { isUnlimited, pacedPolicy, pacingIntervalMs, windowPolicy, windowsOf } from "../../src/limiter/policies.ts";
 
-const minute = (name: string, dim: Dimension, limit: number): WindowLimit => ({ name, dim, limit, windowMs: 60_000, segments: 60 });
-const day = (name: string, dim: Dimension, limit: number): WindowLimit => ({ name, dim, limit, windowMs: 86_400_000, segments: 144 });
+// Strict windows: one segment more than the span, so every 60 s (or 24 h) interval holds at most the limit.
+const minute = (name: string, dim: Dimension, limit: number): WindowLimit => ({ name, dim, limit, windowMs: 61_000, segments: 61 });
+const day = (name: string, dim: Dimension, limit: number): WindowLimit => ({ name, dim, limit, windowMs: 87_000_000, segments: 145 });
 
 describe("pacing interval", () => {
   test("from rpm alone, interval_seconds alone, or the stricter of both", () => {
@@ -83,5 +84,26 @@ describe("windowPolicy / windowsOf / isUnlimited", () => {
     expect(isUnlimited(pacedPolicy({ mode: "spaced" }))).toBe(true);
     expect(isUnlimited(windowPolicy({ rpm: 1 }))).toBe(false);
     expect(isUnlimited(pacedPolicy({ mode: "spaced", interval_seconds: 1 }))).toBe(false);
+  });
+});
+
+describe("strict minute windows (what the policies build)", () => {
+  test("no 60-second interval, aligned or not, ever holds more than the limit", async () => {
+    const core = await import("../../src/core/policy.ts");
+    const policy = windowPolicy({ rpm: 30 });
+    const st = core.newState(policy);
+    const one = { requests: 1, input_tokens: 0, output_tokens: 0 };
+    const admitted: number[] = [];
+    // a burst at t = 0.9 s, then a request every 100 ms for 3 minutes
+    for (let t = 900; t <= 180_000; t += 100) {
+      const n = t === 900 ? 40 : 1;
+      for (let i = 0; i < n; i++) if (core.decide([{ state: st, policy, cost: one }], t, 0).allowed) admitted.push(t);
+    }
+    for (const start of admitted) {
+      const inSpan = admitted.filter((t) => t >= start && t < start + 60_000).length;
+      expect(inSpan).toBeLessThanOrEqual(30);
+    }
+    // and the limit is used: over 3 minutes about 3 × 30 got through
+    expect(admitted.length).toBeGreaterThanOrEqual(85);
   });
 });
