@@ -41,7 +41,21 @@ function count(seen: Seen, status: number): void {
   if (seen.key) seen.key.counters.byStatus[status] = (seen.key.counters.byStatus[status] ?? 0) + 1;
 }
 
-async function handle(rt: Runtime, req: Request, path: string, search: string, seen: Seen): Promise<Response> {
+/** What the rest of the path needs from the body. The parsed body itself is dropped here, so waiting requests stay small. */
+interface Prepared {
+  readonly key: KeyRuntime | null;
+  readonly requested: string;
+  readonly routed: ProviderRuntime;
+  readonly model: string;
+  readonly candidates: ProviderRuntime[];
+  readonly endpoint: Endpoint;
+  readonly metered: boolean;
+  readonly cost: Cost;
+  readonly askUsage: boolean;
+  readonly outgoing: Uint8Array<ArrayBuffer> | string;
+}
+
+async function prepare(rt: Runtime, req: Request, path: string, seen: Seen): Promise<Prepared> {
   const { server, defaults } = rt.config;
   // Who: a configured client key, or else the optional shared token.
   const key = (seen.key = rt.keys.identify(req));
@@ -59,12 +73,17 @@ async function handle(rt: Runtime, req: Request, path: string, search: string, s
   const cost = metered ? rt.prices.priced(model, await requestCost(endpoint, body.json, model, defaults.default_output_tokens)) : REQUEST_ONLY;
   const askUsage = metered && body.stream && (endpoint === "chat" || endpoint === "completions") && !clientAskedUsage(body);
   const outgoing = outgoingBody(body, route.rewritten ? model : null, askUsage);
+  return { key, requested: body.model, routed: route.provider, model, candidates, endpoint, metered, cost, askUsage, outgoing };
+}
+
+async function handle(rt: Runtime, req: Request, path: string, search: string, seen: Seen): Promise<Response> {
+  const { key, requested, routed, model, candidates, endpoint, metered, cost, askUsage, outgoing } = await prepare(rt, req, path, seen);
 
   // Key budget: 429 (or a wait, in queue mode) before anything else is spent.
   const reservation = new Reservation(rt.store);
   let charge: KeyCharge | null = null;
   if (key) {
-    charge = await admitKey(rt.store, key, keyItems(key, body.model, route.provider.name, model), cost, req.signal);
+    charge = await admitKey(rt.store, key, keyItems(key, requested, routed.name, model), cost, req.signal);
     charge?.refs.forEach((ref, i) => reservation.hold(ref, charge!.tickets[i]!, cost));
   }
   const limitHeaders = charge ? rateLimitHeaders(charge.status) : undefined;
