@@ -16,7 +16,7 @@ import type { Cost, Policy } from "../src/core/policy.ts";
 import { MemoryStore } from "../src/store/memory-store.ts";
 import { connectCluster, connectRedis } from "../src/store/redis-client.ts";
 import { RedisStore } from "../src/store/redis-store.ts";
-import type { LimiterRef, Store } from "../src/store/store.ts";
+import type { AcquireItem, LimiterRef, Store } from "../src/store/store.ts";
 import { startRedis, startRedisCluster } from "../test/helpers/redis.ts";
 import { fmt, table } from "./lib/stats.ts";
 import { headline, type Headline } from "./lib/summary.ts";
@@ -35,6 +35,50 @@ const POLICY: Policy = {
   ],
 };
 const COST: Cost = { requests: 1, input_tokens: 420, output_tokens: 256 };
+
+/** Issue 9's combined decision: key (5 windows incl. a USD budget) + its group (2) + its own model limit (1), one tag. */
+const KEY_POLICY: Policy = {
+  pacing: null,
+  windows: [
+    { name: "rpm", dim: "requests", limit: 1e12, windowMs: 61_000, segments: 61 },
+    { name: "input_tpm", dim: "input_tokens", limit: 1e15, windowMs: 61_000, segments: 61 },
+    { name: "output_tpm", dim: "output_tokens", limit: 1e15, windowMs: 61_000, segments: 61 },
+    { name: "tpm", dim: "tokens", limit: 1e15, windowMs: 61_000, segments: 61 },
+    { name: "budget_usd_per_day", dim: "usd", limit: 1e12, windowMs: 87_000_000, segments: 145 },
+  ],
+};
+const GROUP_POLICY: Policy = { pacing: null, windows: KEY_POLICY.windows.slice(0, 1).concat(KEY_POLICY.windows.slice(4)) };
+const MODEL_POLICY: Policy = { pacing: null, windows: KEY_POLICY.windows.slice(0, 1) };
+const SINGLE_POLICY: Policy = { pacing: null, windows: KEY_POLICY.windows.slice(0, 1) };
+
+/** Decisions/s of one-window decisions next to key+group+model decisions, on one store. */
+async function dimensionsCost(name: string, store: Store, decisions: number, concurrency: number): Promise<[number, number]> {
+  const run = async (items: (i: number) => AcquireItem[]) => {
+    let next = 0;
+    const worker = async () => {
+      while (next < decisions) {
+        const d = await store.acquire(items(next++ % 500), 0);
+        if (!d.allowed) throw new Error("the bench policy should admit all");
+      }
+    };
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    return decisions / ((performance.now() - t0) / 1000);
+  };
+  const cost = { ...COST, usd: 0.001 };
+  const single = (i: number): AcquireItem[] => [{ ref: { id: `single:${name}:${i}`, policy: SINGLE_POLICY }, cost }];
+  const combined = (i: number): AcquireItem[] => {
+    const tag = `group:${i % 50}`;
+    return [
+      { ref: { id: `key:${name}:${i}`, policy: KEY_POLICY, tag }, cost },
+      { ref: { id: `group:${name}:${i % 50}`, policy: GROUP_POLICY, tag }, cost },
+      { ref: { id: `key:${name}:${i}:model`, policy: MODEL_POLICY, tag }, cost },
+    ];
+  };
+  await run(single);
+  await run(combined); // warm-up
+  return [await run(single), await run(combined)];
+}
 
 interface Result {
   readonly name: string;
@@ -109,6 +153,27 @@ export async function runRedisDecisions(argv: string[] = process.argv.slice(2)):
       await store.close();
     } finally {
       await cluster.close();
+    }
+  }
+
+  // Issue 9: the cost of the extra dimensions per decision, memory and Redis, same run.
+  {
+    const n = Math.min(o.decisions, 50_000);
+    const [memOne, memAll] = await dimensionsCost("memory", new MemoryStore(systemClock), n * 4, o.concurrency);
+    const srv = values.url === undefined ? await startRedis() : null;
+    try {
+      const store = new RedisStore(connectRedis(values.url ?? srv!.url, 1000), { prefix: `dims${process.pid}`, timeoutMs: 1000 });
+      const [redisOne, redisAll] = await dimensionsCost("redis", store, n, o.concurrency);
+      await store.close();
+      console.log(
+        table([
+          ["store", "1 window /s", "key+group+model (8 windows) /s", "ratio"],
+          ["memory", fmt(memOne, 0), fmt(memAll, 0), `${fmt(memAll / memOne, 3)}×`],
+          ["redis", fmt(redisOne, 0), fmt(redisAll, 0), `${fmt(redisAll / redisOne, 3)}×`],
+        ]),
+      );
+    } finally {
+      await srv?.close();
     }
   }
 
