@@ -39,6 +39,8 @@ export const rateLimitSchema = z
     /** adaptive: the learned rate stays between these, rpm (default rpm/10 and rpm×4) */
     min_rpm: positive().optional(),
     max_rpm: positive().optional(),
+    /** adaptive: seconds between rate adjustments (and the least time between two cuts), default 10 */
+    adjust_every_seconds: positive().optional(),
     max_wait_seconds: maxWait(),
     /** requests in flight at once; null = unlimited */
     max_concurrent: intAtLeast(1).nullable().default(null),
@@ -64,6 +66,7 @@ export const rateLimitSchema = z
       if (rl.mode !== "adaptive") {
         if (rl.min_rpm !== undefined) problem("min_rpm", "only used with mode adaptive");
         if (rl.max_rpm !== undefined) problem("max_rpm", "only used with mode adaptive");
+        if (rl.adjust_every_seconds !== undefined) problem("adjust_every_seconds", "only used with mode adaptive");
       } else if (rl.min_rpm !== undefined && rl.max_rpm !== undefined && rl.min_rpm > rl.max_rpm) {
         problem("min_rpm", "must be ≤ max_rpm");
       }
@@ -76,7 +79,7 @@ export const rateLimitSchema = z
         }
       }
     },
-    { when: whenValid("mode", "capacity", "interval_seconds", "min_rpm", "max_rpm", ...windowDimensions) },
+    { when: whenValid("mode", "capacity", "interval_seconds", "min_rpm", "max_rpm", "adjust_every_seconds", ...windowDimensions) },
   );
 
 export const keyModes = ["reject", "queue"] as const;

@@ -169,9 +169,11 @@ export function providerRuntime(p: ProviderConfig, store: Store, clock: Clock): 
             initialRpm: rl.rpm,
             minRpm: rl.min_rpm ?? Math.max(1, rl.rpm / 10),
             maxRpm: rl.max_rpm ?? rl.rpm * 4,
-            increaseRpm: Math.max(1, (rl.min_rpm ?? rl.rpm / 10) / 10),
+            // Additive step: a tenth of the starting rate per minute, whatever the adjustment window,
+            // so the sawtooth after a cut climbs back slowly and 429s stay rare.
+            increaseRpm: Math.max(0.1, (rl.rpm / 10) * ((rl.adjust_every_seconds ?? 10) / 60)),
             decreaseFactor: 0.9,
-            windowMs: 10_000,
+            windowMs: (rl.adjust_every_seconds ?? 10) * 1000,
           })
         : null,
     counters: {

@@ -88,3 +88,45 @@ test("mode adaptive: 429s from an upstream with an unknown limit lower the learn
   expect(s.providers[0].learned_rpm).toBeLessThan(600);
   expect(s.providers[0].interval_seconds).toBeGreaterThan(0.1);
 });
+
+test("mode adaptive converges: against an upstream allowing 5 requests a second (unknown to the gateway), the accepted rate settles within 20 % and 429s become rare", async () => {
+  const LIMIT_PER_S = 5;
+  const recent: number[] = [];
+  const up = scriptedUpstream(() => {
+    const now = Date.now();
+    while (recent.length && recent[0]! <= now - 1000) recent.shift();
+    if (recent.length >= LIMIT_PER_S) return Response.json({ error: { message: "limit" } }, { status: 429 });
+    recent.push(now);
+    return okJson();
+  });
+  const gw = gateway({
+    providers: [
+      provider("up", up.url, {
+        rate_limit: { mode: "adaptive", rpm: 900, min_rpm: 60, max_rpm: 1200, adjust_every_seconds: 0.5, retry_upstream_429: false },
+      }),
+    ],
+  });
+  cleanup.push(() => up.stop(), () => gw.stop());
+  const url = `${gw.url}/v1/chat/completions`;
+  const outcomes: { at: number; status: number }[] = [];
+  const end = Date.now() + 16_000;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (Date.now() < end) {
+        const r = await post(url, chat());
+        await r.arrayBuffer();
+        outcomes.push({ at: Date.now(), status: r.status });
+      }
+    }),
+  );
+  const tail = outcomes.filter((o) => o.at >= end - 6_000 && o.at < end);
+  const accepted = tail.filter((o) => o.status === 200).length / 6;
+  const refused = tail.filter((o) => o.status === 429).length / Math.max(1, tail.length);
+  const learned = (await (await fetch(`${gw.url}/admin/stats`)).json()).providers[0].learned_rpm;
+  console.log(`adaptive: last 6 s accepted ${accepted.toFixed(2)}/s of ${LIMIT_PER_S}/s, ${(refused * 100).toFixed(1)} % 429, learned ${learned} rpm`);
+  expect(accepted).toBeGreaterThanOrEqual(LIMIT_PER_S * 0.8);
+  expect(accepted).toBeLessThanOrEqual(LIMIT_PER_S * 1.2);
+  expect(refused).toBeLessThan(0.05);
+  expect(learned).toBeGreaterThanOrEqual(LIMIT_PER_S * 60 * 0.8);
+  expect(learned).toBeLessThanOrEqual(LIMIT_PER_S * 60 * 1.2);
+}, 30_000);
