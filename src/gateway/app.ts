@@ -53,7 +53,6 @@ export type FetchHandler = (req: Request) => Promise<Response>;
 
 export function createApp(rt: Runtime): FetchHandler {
   return async (req) => {
-    rt.active++;
     try {
       const url = new URL(req.url);
       const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
@@ -67,8 +66,6 @@ export function createApp(rt: Runtime): FetchHandler {
       return await handler(rt, req, url);
     } catch (e) {
       return errorResponse(e);
-    } finally {
-      rt.active--;
     }
   };
 }

@@ -7,8 +7,6 @@
 export type EndReason = "done" | "error" | "cancelled";
 
 export interface RelayHooks {
-  /** Sees each chunk on its way (usage counting). */
-  readonly observe?: (chunk: Uint8Array) => void;
   /** Called once when the body is over, however it ended. */
   readonly onEnd?: (how: EndReason) => void;
   /** Rewrites each chunk (e.g. to hide a usage chunk the client did not ask for). */
@@ -18,12 +16,12 @@ export interface RelayHooks {
 }
 
 export function relayBody(body: ReadableStream<Uint8Array> | null, hooks: RelayHooks): ReadableStream<Uint8Array> | null {
-  const { observe, onEnd, transform, flush } = hooks;
+  const { onEnd, transform, flush } = hooks;
   if (!body) {
     onEnd?.("done");
     return null;
   }
-  if (!observe && !onEnd && !transform) return body;
+  if (!onEnd && !transform) return body;
   let ended = false;
   const end = (how: EndReason) => {
     if (ended) return;
@@ -44,7 +42,6 @@ export function relayBody(body: ReadableStream<Uint8Array> | null, hooks: RelayH
               end("done");
               return;
             }
-            observe?.(value);
             const out = transform ? transform(value) : value;
             if (out && out.byteLength > 0) {
               ctrl.enqueue(out);

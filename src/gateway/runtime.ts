@@ -21,7 +21,6 @@ export interface ProviderCounters {
   upstream429: number;
   upstream5xx: number;
   retries: number;
-  errors: number;
   byStatus: Record<string, number>;
   tokensIn: number;
   tokensOut: number;
@@ -47,7 +46,7 @@ export interface ProviderRuntime {
   /** base_url without a trailing slash. */
   readonly baseUrl: string;
   readonly timeoutMs: number;
-  readonly policy: Policy;
+  /** The provider's limiter; its policy is the live one (adaptive mode and reloads replace it). */
   readonly ref: LimiterRef;
   /** The provider's shared line: models without limits of their own wait here. */
   readonly line: Dispatcher | null;
@@ -80,8 +79,6 @@ export interface Runtime {
   /** USD per 1M tokens, per model (config pricing over the built-in table). */
   prices: PriceList;
   readonly startedAt: number;
-  /** Requests being handled right now (for graceful shutdown). */
-  active: number;
   /** Routed requests received (/v1 POSTs), whatever became of them. */
   received: number;
 }
@@ -104,7 +101,6 @@ export function createRuntime(config: Config, opts: RuntimeOptions = {}): Runtim
     keys: new KeyRing(config.keys, config.groups, store, clock),
     prices: new PriceList(config.pricing),
     startedAt: clock.now(),
-    active: 0,
     received: 0,
   };
 }
@@ -153,7 +149,6 @@ export function providerRuntime(p: ProviderConfig, store: Store, clock: Clock): 
     models: p.models.map((m) => m.name),
     baseUrl: p.base_url.replace(/\/+$/, ""),
     timeoutMs: p.timeout_seconds * 1000,
-    policy,
     ref,
     line,
     modelLines,
@@ -181,7 +176,6 @@ export function providerRuntime(p: ProviderConfig, store: Store, clock: Clock): 
       upstream429: 0,
       upstream5xx: 0,
       retries: 0,
-      errors: 0,
       byStatus: {},
       tokensIn: 0,
       tokensOut: 0,

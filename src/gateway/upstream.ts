@@ -8,6 +8,7 @@
 import { parseUpstreamLimits } from "../adaptive/upstream-limits.ts";
 import { errors, ApiError } from "../errors.ts";
 import { log } from "../log.ts";
+import { sleep } from "../sleep.ts";
 import type { AcquireItem } from "../store/store.ts";
 import type { Dispatcher, Permit } from "../limiter/dispatcher.ts";
 import { setProviderRpm, type ProviderRuntime } from "./runtime.ts";
@@ -73,7 +74,7 @@ export async function sendUpstream(p: ProviderRuntime, line: Dispatcher | null, 
       if (attempt < maxRetries) {
         if (permit) spent.push(permit);
         p.counters.retries++;
-        await sleep(backoffMs(rl.upstream_retry_backoff_seconds, attempt), req.signal);
+        if (await sleep(backoffMs(rl.upstream_retry_backoff_seconds, attempt), req.signal)) throw errors.clientClosed();
         continue;
       }
       const detail = describe(e);
@@ -92,7 +93,7 @@ export async function sendUpstream(p: ProviderRuntime, line: Dispatcher | null, 
       permit?.release();
       if (permit) spent.push(permit);
       p.counters.retries++;
-      await sleep(wait, req.signal);
+      if (await sleep(wait, req.signal)) throw errors.clientClosed();
       continue;
     }
     return { response: res, permit, spent, waitedMs, latencyMs: performance.now() - sentAt };
@@ -153,20 +154,6 @@ export function backoffMs(baseSeconds: number, attempt: number, random = Math.ra
   return full / 2 + random() * (full / 2);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(errors.clientClosed());
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(errors.clientClosed());
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 function describe(e: unknown): string {
   if (e instanceof ApiError) return e.message;

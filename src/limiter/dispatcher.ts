@@ -8,6 +8,7 @@
 import type { Clock } from "../clock.ts";
 import { ZERO_COST, costOf, type Cost, type Decision, type Ticket, type WindowStatus } from "../core/policy.ts";
 import { ApiError, errors } from "../errors.ts";
+import { sleep } from "../sleep.ts";
 import type { AcquireItem, Store } from "../store/store.ts";
 import type { ConcurrencyGate } from "./concurrency-gate.ts";
 import { FairQueue, type FairNode } from "./fair-queue.ts";
@@ -171,7 +172,7 @@ export class Dispatcher {
       tickets.forEach((t, i) => void store.giveBack(req.items[i]!.ref, t, req.items[i]!.cost).catch(() => {}));
     if (d.allowed && d.delayMs >= 1) {
       // Its slot is near: wait for it here, leaving it if the client goes.
-      const left = await sleepUnlessAborted(d.delayMs, req.signal);
+      const left = await sleep(d.delayMs, req.signal);
       if (left) {
         giveBack(d.tickets);
         this.freeSlot();
@@ -495,22 +496,6 @@ export class Dispatcher {
       w.reject(err());
     }
   }
-}
-
-/** Resolves true if the signal aborted before `ms` passed, false when the time is up. */
-function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve(true);
-    const onAbort = () => {
-      clearTimeout(t);
-      resolve(true);
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve(false);
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 function scale(c: Cost, f: number): Cost {

@@ -25,10 +25,6 @@ export class Reservation {
     this.holds.push({ ref, ticket, reserved });
   }
 
-  get settled(): boolean {
-    return this.done;
-  }
-
   /** Whether anything is held that must be settled. */
   get holding(): boolean {
     return this.holds.length > 0 && !this.done;

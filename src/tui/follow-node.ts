@@ -10,6 +10,7 @@ import type { StatsSnapshot } from "../stats/snapshot.ts";
 import { StatsFetchError, authHeaders, fetchSnapshot, httpError, parseSnapshot, reason } from "./fetch-snapshot.ts";
 import { type Sample, appendSample } from "./history.ts";
 import { sseData } from "./sse-reader.ts";
+import { sleep } from "../sleep.ts";
 
 export type NodeStatus = "connecting" | "live" | "reconnecting";
 
@@ -140,17 +141,4 @@ async function streamEvents(
   } finally {
     clearTimeout(idle);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
