@@ -4,12 +4,15 @@
  * scripts are the Lua twins of src/core, so a decision here equals the
  * memory store's given the same times.
  *
- * Acquires in flight at the same moment (issued in the same tick) share one
- * script call: a batch, decided one after another inside one atomic script,
- * each limiter read and written once. That is what makes tens of thousands
- * of decisions a second from one process possible: per decision the client
- * and Redis then pay a few table reads, not a command each. On Cluster a
- * batch holds only acquires of one tag (one slot).
+ * Acquires share script calls: a batch, decided one after another inside one
+ * atomic script, each limiter read and written once. At most MAX_IN_FLIGHT
+ * batches per group are out at a time; acquires made meanwhile wait for a
+ * reply and then leave together as the next batch (no timer: alone, an
+ * acquire goes at once; under load, batches grow with the load). That is
+ * what makes tens of thousands of decisions a second from one process
+ * possible: per decision the client and Redis pay a few table reads, not a
+ * command and a script run each. On Cluster a batch holds only acquires of
+ * one tag (one slot), and each tag has its own batches in flight.
  *
  * Time comes from Redis TIME (one clock for all gateway nodes) unless a
  * `clock` is given: then its time, read when the call is sent, goes as now_ms
@@ -58,8 +61,14 @@ export interface RedisStoreOptions {
 /** A timer this late (ms) was held up by this process, not by Redis. */
 const LATE_MS = 20;
 
-/** Most acquires in one script call; more in the same tick start another batch. */
+/** Most acquires in one script call. */
 const MAX_BATCH = 128;
+
+/**
+ * Batches of one group out at once. Two keep Redis busy while a reply travels
+ * back and the next batch fills; more would only split the batches.
+ */
+const MAX_IN_FLIGHT = 2;
 
 const SCRIPTS = {
   acquire: new LuaScript(ACQUIRE),
@@ -74,6 +83,8 @@ type Reply = unknown;
 interface Pending {
   readonly items: readonly AcquireItem[];
   readonly horizonMs: number;
+  /** performance.now() when asked: the call's time bound counts from here, waiting for a batch included. */
+  readonly at: number;
   readonly resolve: (d: Decision) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -81,8 +92,10 @@ interface Pending {
 export class RedisStore implements Store {
   readonly kind: "redis" | "redis-cluster";
   private readonly keys = new WeakMap<LimiterRef, string>();
-  /** Acquires waiting for this tick's flush, by batch group ("" on standalone, the tag on Cluster). */
+  /** Acquires waiting for a batch, by group ("" on standalone, the tag on Cluster). */
   private readonly pending = new Map<string, Pending[]>();
+  /** Batches out per group. */
+  private readonly inFlight = new Map<string, number>();
   private flushQueued = false;
   private readyWait: Promise<void> | null = null;
 
@@ -104,22 +117,37 @@ export class RedisStore implements Store {
         batch = [];
         this.pending.set(group, batch);
       }
-      batch.push({ items, horizonMs, resolve, reject });
-      if (batch.length >= MAX_BATCH) {
-        this.pending.delete(group);
-        this.sendAcquires(batch);
-      } else if (!this.flushQueued) {
+      batch.push({ items, horizonMs, at: performance.now(), resolve, reject });
+      if (!this.flushQueued) {
         this.flushQueued = true;
-        queueMicrotask(() => this.flush());
+        queueMicrotask(this.flush);
       }
     });
   }
 
-  private flush(): void {
+  /** Sends what waits, as far as each group's batches in flight allow. */
+  private readonly flush = (): void => {
     this.flushQueued = false;
-    const batches = [...this.pending.values()];
-    this.pending.clear();
-    for (const b of batches) this.sendAcquires(b);
+    for (const [group, waiting] of this.pending) {
+      let out = this.inFlight.get(group) ?? 0;
+      while (waiting.length > 0 && out < MAX_IN_FLIGHT) {
+        out++;
+        this.sendAcquires(group, waiting.length <= MAX_BATCH ? waiting.splice(0) : waiting.splice(0, MAX_BATCH));
+      }
+      this.inFlight.set(group, out);
+      if (waiting.length === 0) this.pending.delete(group);
+    }
+  };
+
+  /** A batch of group came back: its place goes to what waits. */
+  private landed(group: string): void {
+    const out = (this.inFlight.get(group) ?? 1) - 1;
+    if (out === 0) this.inFlight.delete(group);
+    else this.inFlight.set(group, out);
+    if (this.pending.has(group) && !this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flush);
+    }
   }
 
   /**
@@ -127,7 +155,8 @@ export class RedisStore implements Store {
    * config reload between two acquires): a script keeps one state per key,
    * read under the first policy it meets.
    */
-  private sendAcquires(batch: readonly Pending[]): void {
+  private sendAcquires(group: string, batch: readonly Pending[]): void {
+    const parts: (readonly Pending[])[] = [];
     const seen = new Map<string, Policy>();
     let from = 0;
     batch.forEach((p, i) => {
@@ -136,17 +165,22 @@ export class RedisStore implements Store {
         return had !== undefined && had !== it.ref.policy;
       });
       if (clash) {
-        this.sendBatch(batch.slice(from, i));
+        parts.push(batch.slice(from, i));
         seen.clear();
         from = i;
       }
       for (const it of p.items) if (!seen.has(this.key(it.ref))) seen.set(this.key(it.ref), it.ref.policy);
     });
-    this.sendBatch(from === 0 ? batch : batch.slice(from));
+    parts.push(from === 0 ? batch : batch.slice(from));
+    let left = parts.length;
+    const done = () => {
+      if (--left === 0) this.landed(group);
+    };
+    for (const part of parts) this.sendBatch(part, done);
   }
 
   /** One script call for a batch of acquires (lua/acquire.ts). */
-  private sendBatch(batch: readonly Pending[]): void {
+  private sendBatch(batch: readonly Pending[], done: () => void): void {
     const policies = new Map<Policy, number>();
     const policyBlocks: string[] = [];
     const keys: string[] = [];
@@ -166,8 +200,9 @@ export class RedisStore implements Store {
       }
     }
     const args = [this.now(), String(policies.size), ...policyBlocks, ...decisions];
-    this.call(() => SCRIPTS.acquire.run(this.client, keys, args)).then(
+    this.call(() => SCRIPTS.acquire.run(this.client, keys, args), batch[0]!.at).then(
       (reply) => {
+        done();
         const c = new Cursor(reply as Reply[]);
         let decisions: Decision[];
         try {
@@ -179,6 +214,7 @@ export class RedisStore implements Store {
         batch.forEach((p, i) => p.resolve(decisions[i]!));
       },
       (e: unknown) => {
+        done();
         for (const p of batch) p.reject(e);
       },
     );
@@ -254,11 +290,13 @@ export class RedisStore implements Store {
     return k;
   }
 
-  /** Runs one command within the timeout, first waiting (within it) for a connection still being set up. */
-  private call<T>(send: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one command within the timeout counted from `start` (default now),
+   * first waiting (within it) for a connection still being set up.
+   */
+  private call<T>(send: () => Promise<T>, start = performance.now()): Promise<T> {
     const ms = this.opts.timeoutMs;
     return new Promise<T>((resolve, reject) => {
-      const start = performance.now();
       let graced = false;
       const expire = () => {
         // A timer that fires late means this process was busy (a long synchronous
@@ -271,7 +309,7 @@ export class RedisStore implements Store {
         }
         reject(new StoreTimeoutError(ms));
       };
-      let timer = setTimeout(expire, ms);
+      let timer = setTimeout(expire, Math.max(1, start + ms - performance.now()));
       const ok = (v: T) => {
         clearTimeout(timer);
         resolve(v);

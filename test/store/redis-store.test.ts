@@ -139,6 +139,48 @@ describeRedis("RedisStore on standalone Redis", () => {
     await Bun.sleep(900);
   });
 
+  test("acquires made while two batches are out leave together as the next batch, decided in order", async () => {
+    const c = client(2000);
+    await ready(c);
+    const store = new RedisStore(c, { prefix: "batching", timeoutMs: 2000 });
+    const ref: LimiterRef = { id: "k", policy: { pacing: null, windows: [{ name: "rpm", dim: "requests", limit: 40, windowMs: 60_000, segments: 60 }] } };
+    await store.acquire([{ ref: { id: "warm", policy: RPM_TPM }, cost: cost(1) }], 0); // scripts loaded
+    await redis.cli("config", "resetstat");
+    await redis.cli("client", "pause", "300", "all");
+    // One acquire per macrotask: no two share a tick.
+    const ds: Promise<boolean>[] = [];
+    for (let i = 0; i < 50; i++) {
+      ds.push(store.acquire([{ ref, cost: cost(1) }], 0).then((d) => d.allowed));
+      await new Promise((r) => setImmediate(r));
+    }
+    const allowed = await Promise.all(ds);
+    expect(allowed.filter(Boolean).length).toBe(40);
+    expect(allowed.indexOf(false)).toBe(40); // first come, first served
+    const calls = Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.cli("info", "commandstats"))![1]);
+    expect(calls).toBe(3); // the first two, then the 48 that waited, as one
+  });
+
+  test("an acquire waiting behind a stuck batch times out counted from when it was made", async () => {
+    const c = client(200);
+    await ready(c);
+    const store = new RedisStore(c, { prefix: "stuck", timeoutMs: 200 });
+    const ref: LimiterRef = { id: "k", policy: RPM_TPM };
+    await store.acquire([{ ref, cost: cost(1) }], 0);
+    await redis.cli("client", "pause", "900", "all");
+    const took: Promise<number>[] = [];
+    for (let i = 0; i < 4; i++) {
+      const t0 = performance.now();
+      took.push(store.acquire([{ ref, cost: cost(1) }], 0).then(() => -1, () => performance.now() - t0));
+      await Bun.sleep(5);
+    }
+    // The last two wait for a batch place; counted from their sending they would take ~390 ms.
+    for (const t of await Promise.all(took)) {
+      expect(t).toBeGreaterThanOrEqual(190);
+      expect(t).toBeLessThan(330);
+    }
+    await Bun.sleep(1000);
+  });
+
   test("a process busy past the timeout (not Redis) does not turn a fast answer into a timeout", async () => {
     const c = client(100);
     await ready(c);
