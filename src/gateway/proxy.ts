@@ -7,13 +7,14 @@ import { ApiError, errors } from "../errors.ts";
 import { Reservation, SENT_NOTHING_USED } from "../limiter/reservation.ts";
 import { requireToken } from "./auth.ts";
 import { countOutput, endpointOf, REQUEST_ONLY, requestCost, type Endpoint } from "./cost.ts";
-import { clientHeaders, upstreamHeaders } from "./headers.ts";
-import { admitKey, checkModelAllowed, keyItems, type KeyCharge, type KeyRuntime } from "./keys.ts";
+import { clientHeaders } from "./headers.ts";
+import { admitKey, checkModelAllowed, keyItems, type KeyRuntime } from "./keys.ts";
 import { rateLimitHeaders } from "./ratelimit-headers.ts";
 import { parseBody, readBody, type RequestBody } from "./read-body.ts";
 import { relayBody } from "./relay.ts";
+import { errorResponse } from "./respond.ts";
 import { lineOf, type ProviderRuntime, type Runtime } from "./runtime.ts";
-import { sendUpstream, type UpstreamResult } from "./upstream.ts";
+import { admit, sendUpstream, type UpstreamRequest, type UpstreamResult } from "./upstream.ts";
 import type { Permit } from "../limiter/dispatcher.ts";
 import { UsageTap } from "./usage.ts";
 
@@ -23,17 +24,95 @@ interface Seen {
   provider: ProviderRuntime | null;
 }
 
+/**
+ * Answers a proxied request; never rejects (errors become OpenAI-shaped
+ * answers here). While a request waits in a line, this is its one suspended
+ * frame: what comes after the wait lives in functions called after it.
+ */
 export async function proxy(rt: Runtime, req: Request, path: string, search: string): Promise<Response> {
   const seen: Seen = { key: null, provider: null };
   rt.received++;
+  let res: Response;
   try {
-    const res = await handle(rt, req, path, search, seen);
-    count(seen, res.status);
-    return res;
+    const prep = await prepare(rt, req, path, seen);
+    const { key, cost, candidates, model } = prep;
+
+    // Key budget: 429 (or a wait, in queue mode) before anything else is spent.
+    const reservation = new Reservation(rt.store);
+    let limitHeaders: Record<string, string> | undefined;
+    if (key) {
+      const charge = await admitKey(rt.store, key, keyItems(key, prep.requested, prep.routed.name, model), cost, req.signal);
+      if (charge) {
+        charge.refs.forEach((ref, i) => reservation.hold(ref, charge.tickets[i]!, cost));
+        limitHeaders = rateLimitHeaders(charge.status);
+      }
+    }
+    // The key's own cap on requests served at once (and waiting): held until the answer ends.
+    let releaseKeySlot = NOTHING;
+    if (key?.slots) {
+      try {
+        releaseKeySlot = await key.slots.take(req.signal);
+      } catch (e) {
+        reservation.giveBack();
+        throw limitHeaders && e instanceof ApiError ? e.withHeaders(limitHeaders) : e;
+      }
+    }
+
+    // Provider: wait in its line, send, retry 429/5xx through the same line; with a routing
+    // policy, fall back to the next provider when one answers 5xx or would make it wait too long.
+    let sent: UpstreamResult | null = null;
+    let provider = candidates[0]!;
+    let modelLine = lineOf(provider, model);
+    for (let i = 0; i < candidates.length; i++) {
+      const p = candidates[i]!;
+      const last = i === candidates.length - 1;
+      provider = seen.provider = p;
+      modelLine = lineOf(p, model);
+      p.counters.requests++;
+      const up: UpstreamRequest = {
+        path: path.slice("/v1".length) + search,
+        clientHeaders: req.headers,
+        body: prep.outgoing,
+        items: modelLine.refs.map((ref) => ({ ref, cost })),
+        signal: req.signal,
+        flow: key?.label,
+        weight: key?.weight,
+        priority: key ? priorityOf(key, req) : 0,
+      };
+      try {
+        const line = modelLine.line;
+        sent = await sendUpstream(p, line, up, line ? await admit(line, up, false) : null);
+      } catch (e) {
+        if (!last && e instanceof ApiError && FALLBACK_CODES.has(e.code ?? "") && !req.signal.aborted) {
+          count(seen, e.status);
+          continue;
+        }
+        // Never sent (line timeout, shutdown, client gone while waiting) → all back; sent but failed → tokens back.
+        if (e instanceof ApiError && e.wasSent) reservation.settle(SENT_NOTHING_USED);
+        else reservation.giveBack();
+        releaseKeySlot();
+        throw limitHeaders && e instanceof ApiError ? e.withHeaders(limitHeaders) : e;
+      }
+      settleSpent(rt, sent.spent);
+      if (!last && sent.response.status >= 500) {
+        void sent.response.body?.cancel().catch(() => {});
+        sent.permit?.release();
+        if (sent.permit) settleSpent(rt, [sent.permit]);
+        count(seen, sent.response.status);
+        continue;
+      }
+      break;
+    }
+    if (!sent) {
+      releaseKeySlot();
+      throw errors.badGateway(provider.name, "no provider answered", false);
+    }
+    res = await answer(rt, req, prep, provider, modelLine.countsTokens, sent, reservation, limitHeaders, releaseKeySlot);
   } catch (e) {
-    count(seen, e instanceof ApiError ? e.status : 500);
-    throw e;
+    res = errorResponse(e);
   }
+  count(seen, res.status);
+  return res;
 }
 
 function count(seen: Seen, status: number): void {
@@ -76,81 +155,27 @@ async function prepare(rt: Runtime, req: Request, path: string, seen: Seen): Pro
   return { key, requested: body.model, routed: route.provider, model, candidates, endpoint, metered, cost, askUsage, outgoing };
 }
 
-async function handle(rt: Runtime, req: Request, path: string, search: string, seen: Seen): Promise<Response> {
-  const { key, requested, routed, model, candidates, endpoint, metered, cost, askUsage, outgoing } = await prepare(rt, req, path, seen);
+const NOTHING = (): void => {};
 
-  // Key budget: 429 (or a wait, in queue mode) before anything else is spent.
-  const reservation = new Reservation(rt.store);
-  let charge: KeyCharge | null = null;
-  if (key) {
-    charge = await admitKey(rt.store, key, keyItems(key, requested, routed.name, model), cost, req.signal);
-    charge?.refs.forEach((ref, i) => reservation.hold(ref, charge!.tickets[i]!, cost));
-  }
-  const limitHeaders = charge ? rateLimitHeaders(charge.status) : undefined;
-  // The key's own cap on requests served at once (and waiting): held until the answer ends.
-  let releaseKeySlot = () => {};
-  if (key?.slots) {
-    try {
-      releaseKeySlot = await key.slots.take(req.signal);
-    } catch (e) {
-      reservation.giveBack();
-      throw limitHeaders && e instanceof ApiError ? e.withHeaders(limitHeaders) : e;
-    }
-  }
-
-  // Provider: wait in its line, send, retry 429/5xx through the same line; with a routing
-  // policy, fall back to the next provider when one answers 5xx or would make it wait too long.
-  let sent: UpstreamResult | null = null;
-  let provider = candidates[0]!;
-  let modelLine = lineOf(provider, model);
-  for (const [i, p] of candidates.entries()) {
-    const last = i === candidates.length - 1;
-    provider = seen.provider = p;
-    modelLine = lineOf(p, model);
-    p.counters.requests++;
-    try {
-      sent = await sendUpstream(p, modelLine.line, {
-        path: path.slice("/v1".length) + search,
-        headers: () => upstreamHeaders(req.headers, p.config.api_key, p.config.headers),
-        body: outgoing,
-        items: modelLine.refs.map((ref) => ({ ref, cost })),
-        signal: req.signal,
-        flow: key?.label,
-        weight: key?.weight,
-        priority: key ? priorityOf(key, req) : 0,
-      });
-    } catch (e) {
-      if (!last && e instanceof ApiError && FALLBACK_CODES.has(e.code ?? "") && !req.signal.aborted) {
-        count(seen, e.status);
-        continue;
-      }
-      // Never sent (line timeout, shutdown, client gone while waiting) → all back; sent but failed → tokens back.
-      if (e instanceof ApiError && e.wasSent) reservation.settle(SENT_NOTHING_USED);
-      else reservation.giveBack();
-      releaseKeySlot();
-      throw limitHeaders && e instanceof ApiError ? e.withHeaders(limitHeaders) : e;
-    }
-    settleSpent(rt, sent.spent);
-    if (!last && sent.response.status >= 500) {
-      void sent.response.body?.cancel().catch(() => {});
-      sent.permit?.release();
-      if (sent.permit) settleSpent(rt, [sent.permit]);
-      count(seen, sent.response.status);
-      continue;
-    }
-    break;
-  }
-  if (!sent) {
-    releaseKeySlot();
-    throw errors.badGateway(provider.name, "no provider answered", false);
-  }
+/** Relays the upstream's answer to the client; when it ends, frees the slots and settles real usage. */
+async function answer(
+  rt: Runtime,
+  req: Request,
+  prep: Prepared,
+  provider: ProviderRuntime,
+  lineCountsTokens: boolean,
+  sent: UpstreamResult,
+  reservation: Reservation,
+  limitHeaders: Record<string, string> | undefined,
+  releaseKeySlot: () => void,
+): Promise<Response> {
+  const { key, model, cost, endpoint, metered, askUsage } = prep;
   provider.counters.queueWait.record(sent.waitedMs);
   key?.counters.queueWait.record(sent.waitedMs);
   provider.counters.upstreamLatency.record(sent.latencyMs);
   const permit = sent.permit;
-  if (permit && modelLine.countsTokens) permit.items.forEach((it, i) => reservation.hold(it.ref, permit.tickets[i]!, it.cost));
+  if (permit && lineCountsTokens) permit.items.forEach((it, i) => reservation.hold(it.ref, permit.tickets[i]!, it.cost));
 
-  // Relay: pass the answer through; when it ends, free the slot and settle real usage.
   const res = sent.response;
   const headers = clientHeaders(res.headers);
   if (limitHeaders) for (const [k, v] of Object.entries(limitHeaders)) headers.set(k, v);

@@ -17,12 +17,13 @@ const decoder = new TextDecoder();
 export async function readBody(req: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw errors.tooLarge(maxBytes);
-  if (!req.body) return new Uint8Array(0);
   if (declared !== null) {
+    // Read natively, without a JS stream (touching req.body would make one, kept as long as the request waits).
     const buf = new Uint8Array(await req.arrayBuffer());
     if (buf.byteLength > maxBytes) throw errors.tooLarge(maxBytes);
     return buf;
   }
+  if (!req.body) return new Uint8Array(0);
   // Chunked: count as we go and stop reading at the limit.
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -11,21 +11,22 @@ import { log } from "../log.ts";
 import { sleep } from "../sleep.ts";
 import type { AcquireItem } from "../store/store.ts";
 import type { Dispatcher, Permit } from "../limiter/dispatcher.ts";
+import { upstreamHeaders } from "./headers.ts";
 import { setProviderRpm, type ProviderRuntime } from "./runtime.ts";
 
 export interface UpstreamRequest {
   /** Path after /v1, with the query string, e.g. "/chat/completions". */
   readonly path: string;
-  /** Built only once the request's turn has come, so waiting requests stay small. */
-  readonly headers: () => Headers;
+  /** The client's headers: the upstream's are built from them only once the request's turn has come. */
+  readonly clientHeaders: Headers;
   readonly body: Uint8Array<ArrayBuffer> | string;
   readonly items: readonly AcquireItem[];
   /** Aborts when the client goes away. */
   readonly signal: AbortSignal;
   /** Fair-queuing identity in the provider's line: the client key, its weight and priority. */
-  readonly flow?: string;
-  readonly weight?: number;
-  readonly priority?: number;
+  readonly flow?: string | undefined;
+  readonly weight?: number | undefined;
+  readonly priority?: number | undefined;
 }
 
 export interface UpstreamResult {
@@ -43,46 +44,43 @@ const MAX_BACKOFF_MS = 60_000;
 /** A Retry-After further out than this is not believed. */
 const MAX_RETRY_AFTER_MS = 10 * 60_000;
 
-export async function sendUpstream(p: ProviderRuntime, line: Dispatcher | null, req: UpstreamRequest): Promise<UpstreamResult> {
+/** Waits for the request's turn in the line (a retry keeps its place at the front). */
+export function admit(line: Dispatcher, req: UpstreamRequest, retry: boolean): Promise<Permit> {
+  return line.admit({ items: req.items, signal: req.signal, front: retry, flow: req.flow, weight: req.weight, priority: req.priority });
+}
+
+/** What one attempt came to: an answer, or what to do about its failure. */
+type Attempt = { readonly res: Response; readonly sentAt: number } | { readonly failed: unknown; readonly timedOut: boolean };
+
+/**
+ * Sends a request whose first turn in the line (`first`, from admit(); null
+ * for an unlimited provider) has come, retrying through the line as needed.
+ * The wait for the first turn happens in the caller, so that a waiting
+ * request holds no frame of this function.
+ */
+export async function sendUpstream(p: ProviderRuntime, line: Dispatcher | null, req: UpstreamRequest, first: Permit | null): Promise<UpstreamResult> {
   const rl = p.config.rate_limit;
   const maxRetries = rl.retry_upstream_429 ? rl.max_upstream_retries : 0;
-  const url = p.baseUrl + req.path;
-  const spent: Permit[] = [];
+  let spent: Permit[] | null = null;
   let waitedMs = 0;
   for (let attempt = 0; ; attempt++) {
-    const permit = line
-      ? await line.admit({ items: req.items, signal: req.signal, front: attempt > 0, flow: req.flow, weight: req.weight, priority: req.priority })
-      : null;
+    const permit = attempt === 0 ? first : line ? await admit(line, req, true) : null;
     waitedMs += permit?.waitedMs ?? 0;
-    // One controller for both the client leaving and the timeout (cheaper than AbortSignal.any + timeout).
-    const ctl = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ctl.abort();
-    }, p.timeoutMs);
-    const onClientGone = () => ctl.abort();
-    req.signal.addEventListener("abort", onClientGone, { once: true });
-    const sentAt = performance.now();
-    let res: Response;
-    try {
-      res = await fetch(url, { method: "POST", headers: req.headers(), body: req.body, signal: ctl.signal, redirect: "manual" });
-    } catch (e) {
+    const a = await attemptOnce(p, req);
+    if ("failed" in a) {
       permit?.release();
       if (req.signal.aborted) throw errors.clientClosed();
-      if (timedOut) throw errors.gatewayTimeout(p.name, p.timeoutMs / 1000);
+      if (a.timedOut) throw errors.gatewayTimeout(p.name, p.timeoutMs / 1000);
       if (attempt < maxRetries) {
-        if (permit) spent.push(permit);
+        if (permit) (spent ??= []).push(permit);
         p.counters.retries++;
         if (await sleep(backoffMs(rl.upstream_retry_backoff_seconds, attempt), req.signal)) throw errors.clientClosed();
         continue;
       }
-      const detail = describe(e);
+      const detail = describe(a.failed);
       throw errors.badGateway(p.name, detail, detail !== "connection refused");
-    } finally {
-      // The timeout covers the wait for response headers; the client's abort still ends the body read.
-      clearTimeout(timer);
     }
+    const res = a.res;
     listen(p, res);
     const retryable = res.status === 429 || res.status >= 500;
     if (res.status === 429) p.counters.upstream429++;
@@ -91,12 +89,38 @@ export async function sendUpstream(p: ProviderRuntime, line: Dispatcher | null, 
       const wait = retryAfterMs(res.headers) ?? backoffMs(rl.upstream_retry_backoff_seconds, attempt);
       void res.body?.cancel().catch(() => {});
       permit?.release();
-      if (permit) spent.push(permit);
+      if (permit) (spent ??= []).push(permit);
       p.counters.retries++;
       if (await sleep(wait, req.signal)) throw errors.clientClosed();
       continue;
     }
-    return { response: res, permit, spent, waitedMs, latencyMs: performance.now() - sentAt };
+    return { response: res, permit, spent: spent ?? NONE, waitedMs, latencyMs: performance.now() - a.sentAt };
+  }
+}
+
+const NONE: readonly Permit[] = [];
+
+/** One fetch, bounded by the provider's timeout (up to the response headers) and the client's presence. */
+async function attemptOnce(p: ProviderRuntime, req: UpstreamRequest): Promise<Attempt> {
+  // One controller for both the client leaving and the timeout (cheaper than AbortSignal.any + timeout).
+  const ctl = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    ctl.abort();
+  }, p.timeoutMs);
+  const onClientGone = () => ctl.abort();
+  req.signal.addEventListener("abort", onClientGone, { once: true });
+  const sentAt = performance.now();
+  try {
+    const headers = upstreamHeaders(req.clientHeaders, p.config.api_key, p.config.headers);
+    const res = await fetch(p.baseUrl + req.path, { method: "POST", headers, body: req.body, signal: ctl.signal, redirect: "manual" });
+    return { res, sentAt };
+  } catch (e) {
+    return { failed: e, timedOut };
+  } finally {
+    // The timeout covers the wait for response headers; the client's abort still ends the body read.
+    clearTimeout(timer);
   }
 }
 

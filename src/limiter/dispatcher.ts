@@ -54,19 +54,48 @@ export interface Permit {
   release(): void;
 }
 
-interface Waiter extends FairNode {
+/**
+ * A request waiting in the line. It is its own abort listener (handleEvent):
+ * no closure per waiter, since thousands may wait at once.
+ */
+class Waiter implements FairNode {
+  prev: Waiter | null = null;
+  next: Waiter | null = null;
+  queued = false;
+  phase: "queued" | "claimed" | "done" = "queued";
+  timer: ReturnType<typeof setTimeout> | null = null;
+  tickets: readonly Ticket[] | null = null;
+  status: readonly (readonly WindowStatus[])[] = NO_STATUS;
+  /** Whether it listens for its client's abort. */
+  listening = false;
+  readonly flow: string;
+  readonly weight: number;
+  readonly priority: number;
   readonly items: readonly AcquireItem[];
-  readonly enqueuedAt: number;
-  readonly deadline: number | null;
   readonly signal: AbortSignal | undefined;
-  phase: "queued" | "claimed" | "done";
-  resolve(p: Permit): void;
-  reject(e: Error): void;
-  timer: ReturnType<typeof setTimeout> | null;
-  tickets: readonly Ticket[] | null;
-  status: readonly (readonly WindowStatus[])[];
-  onAbort: (() => void) | null;
+
+  constructor(
+    private readonly line: Dispatcher,
+    req: AdmitRequest,
+    readonly enqueuedAt: number,
+    readonly deadline: number | null,
+    readonly resolve: (p: Permit) => void,
+    readonly reject: (e: Error) => void,
+  ) {
+    this.flow = req.flow ?? "";
+    this.weight = req.weight ?? 1;
+    this.priority = req.priority ?? 0;
+    this.items = req.items;
+    this.signal = req.signal;
+  }
+
+  /** The client went away. */
+  handleEvent(): void {
+    this.line.clientLeft(this);
+  }
 }
+
+const NO_STATUS: readonly (readonly WindowStatus[])[] = [];
 
 export interface DispatcherStats {
   readonly queued: number;
@@ -207,28 +236,10 @@ export class Dispatcher {
   private enqueueWaiter(req: AdmitRequest, now: number): Promise<Permit> {
     const { maxWaitMs } = this.opts;
     return new Promise<Permit>((resolve, reject) => {
-      const w: Waiter = {
-        prev: null,
-        next: null,
-        queued: false,
-        flow: req.flow ?? "",
-        weight: req.weight ?? 1,
-        priority: req.priority ?? 0,
-        items: req.items,
-        enqueuedAt: now,
-        deadline: maxWaitMs === null ? null : now + maxWaitMs,
-        signal: req.signal,
-        phase: "queued",
-        resolve,
-        reject,
-        timer: null,
-        tickets: null,
-        status: [],
-        onAbort: null,
-      };
+      const w = new Waiter(this, req, now, maxWaitMs === null ? null : now + maxWaitMs, resolve, reject);
       if (req.signal) {
-        w.onAbort = () => this.leave(w, errors.clientClosed(), "cancelled");
-        req.signal.addEventListener("abort", w.onAbort, { once: true });
+        req.signal.addEventListener("abort", w, { once: true });
+        w.listening = true;
       }
       const wasEmpty = this.queue.size === 0;
       if (!wasEmpty && maxWaitMs !== null && !req.front) {
@@ -298,6 +309,11 @@ export class Dispatcher {
     this.leave(w, errors.queueTimeout(this.subject, this.opts.maxWaitMs ?? 0, `still ${position} requests ahead after the maximum wait`), "timedOut");
   }
 
+  /** A waiter's client went away (Waiter.handleEvent). */
+  clientLeft(w: Waiter): void {
+    this.leave(w, errors.clientClosed(), "cancelled");
+  }
+
   /** A waiter leaves before being sent: out of the line, slot given back, next one considered. */
   private leave(w: Waiter, err: ApiError, why: "cancelled" | "timedOut"): void {
     if (w.phase === "done") return;
@@ -328,8 +344,8 @@ export class Dispatcher {
     }
     if (w.timer) clearTimeout(w.timer);
     w.timer = null;
-    if (w.onAbort && w.signal) w.signal.removeEventListener("abort", w.onAbort);
-    w.onAbort = null;
+    if (w.listening) w.signal?.removeEventListener("abort", w);
+    w.listening = false;
     w.phase = "done";
   }
 

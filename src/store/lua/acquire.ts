@@ -26,28 +26,31 @@
 import { LIBRARY } from "./library.ts";
 
 export const ACQUIRE = String.raw`${LIBRARY}
--- policy.ts decide over the limiters sts (costs cs); appends its answer to out.
-local function decide_into(out, o, sts, cs, now, horizon)
-  local m = #sts
-  local wait, slot, refused, never_any = 0, now, false, false
-  local blocked, never = {}, {}
+-- policy.ts decide over the m limiters sts[1..m] (costs cs); appends its answer to out.
+local function decide_into(out, o, m, sts, cs, now, horizon)
+  local wait, slot = 0, now
+  local blocked, never -- per item, made only when something is refused
   for j = 1, m do
     local b, n, w, s = check(sts[j], cs[j], now, horizon)
-    blocked[j], never[j] = b, n
     if b then
-      refused = true
-      if n then never_any = true end
+      blocked = blocked or {}
+      blocked[j] = b
+      if n then
+        never = never or {}
+        never[j] = n
+      end
       wait = max(wait, w)
     end
-    slot = max(slot, s)
+    if s > slot then slot = s end -- max(slot, s)
   end
+  local refused, never_any = blocked ~= nil, never ~= nil
   if refused then
     if never_any then wait = INF end
     out[o], out[o + 1] = 0, num(wait)
     o = o + 2
     for j = 1, m do
       o = list_into(out, o, blocked[j])
-      o = list_into(out, o, never[j])
+      o = list_into(out, o, never and never[j])
       o = status_into(out, o, sts[j], now)
     end
     return o
@@ -66,23 +69,26 @@ for i = 1, tonumber(ARGV[2]) do pols[i], p = read_policy(p) end
 local nd = tonumber(ARGV[p])
 p = p + 1
 local states, order, out, o, kx = {}, {}, {}, 1, 0
+-- The items of one decision; reused by the next (decide_into keeps none of them).
+local sts, cs = {}, {}
 for d = 1, nd do
-  local horizon, m = tonumber(ARGV[p]), tonumber(ARGV[p + 1])
+  local horizon, m = N[ARGV[p]], N[ARGV[p + 1]]
   p = p + 2
-  local sts, cs = {}, {}
   for j = 1, m do
     kx = kx + 1
     local key = KEYS[kx]
     local st = states[key]
     if st == nil then -- read once per batch; an id listed twice shares its state, as in the memory store
-      st = load(key, pols[tonumber(ARGV[p])], now)
+      st = load(key, pols[N[ARGV[p]]], now)
       states[key] = st
       order[#order + 1] = st
     end
-    sts[j], cs[j] = st, { tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2]), tonumber(ARGV[p + 3]), tonumber(ARGV[p + 4]) }
+    local c = cs[j]
+    if c == nil then c = {}; cs[j] = c end
+    sts[j], c[1], c[2], c[3], c[4] = st, N[ARGV[p + 1]], N[ARGV[p + 2]], N[ARGV[p + 3]], N[ARGV[p + 4]]
     p = p + 5
   end
-  o = decide_into(out, o, sts, cs, now, horizon)
+  o = decide_into(out, o, m, sts, cs, now, horizon)
 end
 for _, st in ipairs(order) do save(st, now) end
 return out

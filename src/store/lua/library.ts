@@ -27,12 +27,42 @@ local EXACT = 9007199254740992 -- 2^53: whole numbers below are exact as integer
 local FIELDS = { { 's1', 'h1', 't1', '1:' }, { 's2', 'h2', 't2', '2:' }, { 's3', 'h3', 't3', '3:' }, { 's4', 'h4', 't4', '4:' } }
 
 -- A double for a reply: a whole number as an integer reply, else %.17g text
--- (exact); 'inf' for infinity.
+-- (exact); 'inf' for infinity. x % 1 tests wholeness without a C call, and
+-- the text is remembered for the script run: with one now, the limiters of a
+-- batch mostly share their reset times.
+local texts = {}
 local function num(x)
-  if x == floor(x) and x < EXACT and x > -EXACT then return x end
+  if x % 1 == 0 and x < EXACT and x > -EXACT then return x end
   if x == INF then return 'inf' elseif x == NEG_INF then return '-inf' end
-  return format('%.17g', x)
+  local s = texts[x] -- (reading t[NaN] is fine: nil)
+  if s == nil then
+    s = format('%.17g', x)
+    if x == x then texts[x] = s end
+  end
+  return s
 end
+
+-- A double as text for a Redis command, the very text Redis would make of the
+-- number (%.17g), remembered for the script run (heads and totals repeat
+-- across limiters); %d makes the same digits for whole numbers below 2^53
+-- without the slower float path. -0 and 0 share a table key: neither is remembered.
+local strs = {}
+local function str(x)
+  local s = strs[x]
+  if s == nil then
+    if x % 1 == 0 and x < EXACT and x > -EXACT and x ~= 0 then s = format('%d', x) else s = format('%.17g', x) end
+    if x == x and x ~= 0 then strs[x] = s end
+  end
+  return s
+end
+
+-- tonumber, remembered per argument string for the script run: a batch repeats
+-- its horizons, policy numbers and costs, and tonumber parses twice (strtod).
+local N = setmetatable({}, { __index = function(t, s)
+  local x = tonumber(s)
+  t[s] = x
+  return x
+end })
 
 -- now_ms from the caller when >= 0 (deterministic tests), else Redis TIME:
 -- one clock for every node, with sub-millisecond precision.
@@ -77,11 +107,12 @@ end
 -- total and the ring slot of now's segment, in one HMGET. A pacing interval
 -- other than the last one seen rescales what is booked ahead of now
 -- (memory-store.ts rescalePacing: adaptive mode, reloads). The spec w carries now's ring
--- slot k and its field name kf (one now per script). A window's state ws:
+-- segment seg, its ring slot k and field name kf (one now per script). A window's state ws:
 --   head, total
 --   kv, kd: the value of slot w.k, whether to write it
 --   ring, dirty: other slots read (slot -> value) and to write (slot -> true), made on demand
---   full (whole ring read), cleared (ring all zero: every slot is deleted on save)
+--   full (whole ring read), cleared (ring all zero: no slot to read)
+--   wipe (every slot is deleted on save)
 --   fresh (signature to write), moved (head changed), changed (total changed)
 local function load(key, pol, now)
   local n, f = pol.n, pol.f
@@ -90,8 +121,9 @@ local function load(key, pol, now)
     f = { 'tat', 'pi', 'hold' }
     for i = 1, n do
       local w = pol[i]
-      w.k = floor(now / w.g) % w.S
-      w.kf = w.pre .. w.k
+      w.seg = floor(now / w.g)
+      w.k = w.seg % w.S
+      w.kf = slot_name(w, w.k)
       local b = 3 + (i - 1) * 4
       f[b + 1], f[b + 2], f[b + 3], f[b + 4] = w.sf, w.hf, w.tf, w.kf
     end
@@ -117,15 +149,32 @@ local function load(key, pol, now)
       ws.kv = tonumber(v[b + 3]) or 0
     else
       -- New limiter, or its layout changed: start afresh; an old ring goes.
+      -- Slots of window i exist only below the segment count of its stored
+      -- signature: without one there are none, with one they are deleted here.
       ws.head, ws.total, ws.kv, ws.fresh, ws.cleared = NEG_INF, 0, 0, true, true
       if v[b] then
         local old = tonumber(string.match(v[b], '/(%d+)$')) or 0
         st.hdel = st.hdel or {}
-        for k = 0, old - 1 do st.hdel[#st.hdel + 1] = w.pre .. k end
+        for k = 0, old - 1 do st.hdel[#st.hdel + 1] = slot_name(w, k) end
       end
     end
   end
   return st
+end
+
+-- The field name of ring slot k of window w, made once per script run.
+local function slot_name(w, k)
+  local names = w.names
+  if names == nil then
+    names = {}
+    w.names = names
+  end
+  local s = names[k]
+  if s == nil then
+    s = w.pre .. k
+    names[k] = s
+  end
+  return s
 end
 
 -- Ring slot k of a window (0 when absent).
@@ -135,7 +184,7 @@ local function get(st, w, ws, k)
   local v = ring and ring[k]
   if v == nil then
     if ws.cleared or ws.full then v = 0
-    else v = tonumber(call('HGET', st.key, w.pre .. k)) or 0 end
+    else v = tonumber(call('HGET', st.key, slot_name(w, k))) or 0 end
     if ring == nil then ws.ring = { [k] = v } else ring[k] = v end
   end
   return v
@@ -155,7 +204,7 @@ end
 local function load_ring(st, w, ws)
   if ws.cleared or ws.full then return end
   local S, f = w.S, {}
-  for k = 0, S - 1 do f[k + 1] = w.pre .. k end
+  for k = 0, S - 1 do f[k + 1] = slot_name(w, k) end
   local v = call('HMGET', st.key, unpack(f))
   local ring = ws.ring or {}
   for k = 0, S - 1 do
@@ -164,13 +213,14 @@ local function load_ring(st, w, ws)
   ws.ring, ws.full = ring, true
 end
 
--- sliding-window.ts advance
+-- sliding-window.ts advance (w.seg = floor(now / g): load)
 local function advance(st, w, ws, now)
-  local seg = floor(now / w.g)
+  local seg = w.seg
   if seg <= ws.head then return ws.head end -- same segment, or clock went back
   local S = w.S
   if seg - ws.head >= S or ws.total <= 0 then
-    -- ring.fill(0): every slot is deleted on save
+    -- ring.fill(0): every slot is deleted on save (a fresh window has none to delete)
+    if not ws.fresh then ws.wipe = true end
     ws.ring, ws.dirty, ws.kv, ws.kd, ws.cleared = nil, nil, 0, nil, true
     ws.total = 0
   else
@@ -204,18 +254,26 @@ end
 -- sliding-window.ts resetIn
 local function reset_in(st, w, ws, now)
   if ws.total <= 0 then return 0 end
-  local S = w.S
-  for s = ws.head, ws.head - S + 1, -1 do
-    if s < ws.head then load_ring(st, w, ws) end -- past the head slot: read the ring at once
-    if get(st, w, ws, s % S) > 0 then return max(0, (s + S) * w.g - now) end
+  local S, head = w.S, ws.head
+  local k = head % S
+  -- The head slot first (usually now's slot, already read), then the ring at once.
+  local v = k == w.k and ws.kv or get(st, w, ws, k)
+  if not (v > 0) then
+    if S > 1 then load_ring(st, w, ws) end
+    for s = head - 1, head - S + 1, -1 do
+      if get(st, w, ws, s % S) > 0 then return max(0, (s + S) * w.g - now) end
+    end
+    return 0
   end
-  return 0
+  local r = (head + S) * w.g - now
+  return r > 0 and r or 0 -- max(0, r)
 end
 
 -- sliding-window.ts charge
 local function charge(st, w, ws, seg, cost)
   local k = seg % w.S
-  set(w, ws, k, get(st, w, ws, k) + cost)
+  if k == w.k then ws.kv, ws.kd = ws.kv + cost, true -- get and set of now's slot
+  else set(w, ws, k, get(st, w, ws, k) + cost) end
   ws.total = ws.total + cost
   ws.changed = true
 end
@@ -244,7 +302,7 @@ local function check(st, c, now, horizon)
   local wait, blocked, never = 0, nil, nil
   for i = 1, pol.n do
     local w, ws = pol[i], st.w[i]
-    advance(st, w, ws, now)
+    if w.seg > ws.head then advance(st, w, ws, now) end -- else a no-op
     local cc = cost_of(c, w.dim)
     if not (cc <= 0 or ws.total + cc <= w.limit) then
       local wt = wait_to_fit(st, w, ws, now, cc)
@@ -283,7 +341,8 @@ local function commit_into(out, o, st, c, now, send_at)
   o = o + 2
   for i = 1, pol.n do
     local w, ws = pol[i], st.w[i]
-    local seg = advance(st, w, ws, now)
+    local seg = ws.head
+    if w.seg > seg then seg = advance(st, w, ws, now) end -- else a no-op returning head
     charge(st, w, ws, seg, cost_of(c, w.dim))
     out[o] = num(seg)
     o = o + 1
@@ -326,42 +385,42 @@ local function save(st, now)
   local refresh = st.tat ~= st.tat0 or st.hold ~= st.hold0 or st.pi ~= nil
   if st.tat ~= st.tat0 then
     if st.tat == NEG_INF then hdel[#hdel + 1] = 'tat'
-    else hset[h + 1], hset[h + 2], h = 'tat', st.tat, h + 2 end
+    else hset[h + 1], hset[h + 2], h = 'tat', str(st.tat), h + 2 end
   end
-  if st.pi ~= nil then hset[h + 1], hset[h + 2], h = 'pi', st.pi, h + 2 end
-  if st.hold ~= st.hold0 then hset[h + 1], hset[h + 2], h = 'hold', st.hold, h + 2 end
+  if st.pi ~= nil then hset[h + 1], hset[h + 2], h = 'pi', str(st.pi), h + 2 end
+  if st.hold ~= st.hold0 then hset[h + 1], hset[h + 2], h = 'hold', str(st.hold), h + 2 end
   for i = 1, pol.n do
     local w, ws = pol[i], st.w[i]
     if ws.fresh then hset[h + 1], hset[h + 2], h = w.sf, w.sig, h + 2 end
     if ws.fresh or ws.moved then
       refresh = true
       if ws.head == NEG_INF then hdel[#hdel + 1] = w.hf
-      else hset[h + 1], hset[h + 2], h = w.hf, ws.head, h + 2 end
+      else hset[h + 1], hset[h + 2], h = w.hf, str(ws.head), h + 2 end
     end
-    if ws.fresh or ws.changed then hset[h + 1], hset[h + 2], h = w.tf, ws.total, h + 2 end
-    if ws.cleared then
-      for k = 0, w.S - 1 do hdel[#hdel + 1] = w.pre .. k end
+    if ws.fresh or ws.changed then hset[h + 1], hset[h + 2], h = w.tf, str(ws.total), h + 2 end
+    if ws.wipe then
+      for k = 0, w.S - 1 do hdel[#hdel + 1] = slot_name(w, k) end
     end
     if ws.kd then
-      if ws.kv ~= 0 then hset[h + 1], hset[h + 2], h = w.kf, ws.kv, h + 2
+      if ws.kv ~= 0 then hset[h + 1], hset[h + 2], h = w.kf, str(ws.kv), h + 2
       elseif not ws.cleared then hdel[#hdel + 1] = w.kf end
     end
     if ws.dirty then
       for k in pairs(ws.dirty) do
-        local v, name = ws.ring[k], w.pre .. k
-        if v ~= 0 then hset[h + 1], hset[h + 2], h = name, v, h + 2
+        local v, name = ws.ring[k], slot_name(w, k)
+        if v ~= 0 then hset[h + 1], hset[h + 2], h = name, str(v), h + 2
         elseif not ws.cleared then hdel[#hdel + 1] = name end
       end
     end
   end
-  if #hdel > 0 then call('HDEL', st.key, unpack(hdel)) end -- before HSET: a cleared ring's slots may be set anew
+  if #hdel > 0 then call('HDEL', st.key, unpack(hdel)) end -- before HSET: a wiped ring's slots may be set anew
   if h > 0 then
     call('HSET', st.key, unpack(hset))
     if refresh then
       local ttl = pol.max_ms
       if st.tat - now > ttl then ttl = st.tat - now end
       if st.hold - now > ttl then ttl = st.hold - now end
-      call('PEXPIRE', st.key, ceil(ttl) + 1000)
+      call('PEXPIRE', st.key, str(ceil(ttl) + 1000))
     end
   end
 end
