@@ -26,11 +26,11 @@ local total = { ahead[1] + cost[1], ahead[2] + cost[2], ahead[3] + cost[3], ahea
 for i = 1, pol.n do
   local w, ws = pol[i], st.w[i]
   advance(st, w, ws, now)
-  if cost_of(cost, w.dim) > w.limit then -- never fits, however short the line
+  if cost_of(cost, w) > w.limit then -- never fits, however short the line
     save(st, now)
     return 'inf'
   end
-  local c = cost_of(total, w.dim)
+  local c = cost_of(total, w)
   if c > 0 then
     -- Beyond one window's worth, each further limit's worth takes one more window.
     local rounds = floor((c - 1e-9) / w.limit)

@@ -10,9 +10,13 @@
  * other slots only when needed), kept in Lua tables while the script decides,
  * and written back once (`save`: at most one HDEL, one HSET, one PEXPIRE).
  *
- * Written for Redis's Lua 5.1, where every table, closure and string costs:
- * globals are cached in locals, numbers go to Redis as numbers (it writes
- * them with %.17g: exact), and whole numbers come back as integer replies.
+ * Written for Redis's Lua 5.1, where every table (~50 ns to make), closure,
+ * upvalue, function call and number <-> text conversion costs: globals are
+ * cached in locals, tables are made at their final size (constructors list
+ * every field, nil ones too) or reused within a run, texts and numbers
+ * parsed or formatted once per run are remembered, the per-decision paths
+ * avoid calls, and whole numbers go back as integer replies. Every script
+ * run defines this library anew, so what it makes up front costs every call.
  *
  * Names: `pol` a policy (read_policy), `w` = pol[i] a window's spec,
  * `st` a limiter's state (load), `ws` = st.w[i] a window's state.
@@ -24,41 +28,45 @@ local call = redis.call
 local KEYS, ARGV = KEYS, ARGV
 local INF, NEG_INF = math.huge, -math.huge
 local EXACT = 9007199254740992 -- 2^53: whole numbers below are exact as integer replies
-local FIELDS = { { 's1', 'h1', 't1', '1:' }, { 's2', 'h2', 't2', '2:' }, { 's3', 'h3', 't3', '3:' }, { 's4', 'h4', 't4', '4:' } }
+-- Field names of window i at FIELDS[4i-3 .. 4i] (one table: cheaper than one per window).
+local FIELDS = { 's1', 'h1', 't1', '1:', 's2', 'h2', 't2', '2:', 's3', 'h3', 't3', '3:', 's4', 'h4', 't4', '4:',
+                 's5', 'h5', 't5', '5:', 's6', 'h6', 't6', '6:', 's7', 'h7', 't7', '7:', 's8', 'h8', 't8', '8:' }
+
+-- %.17g texts made in this run, by number (with one now, the limiters of a
+-- batch mostly share their reset times, heads and totals). Never 0: -0 and 0
+-- share a key.
+local texts = {}
 
 -- A double for a reply: a whole number as an integer reply, else %.17g text
--- (exact); 'inf' for infinity. x % 1 tests wholeness without a C call, and
--- the text is remembered for the script run: with one now, the limiters of a
--- batch mostly share their reset times.
-local texts = {}
+-- (exact); 'inf' for infinity. x % 1 tests wholeness without a C call.
 local function num(x)
   if x % 1 == 0 and x < EXACT and x > -EXACT then return x end
   if x == INF then return 'inf' elseif x == NEG_INF then return '-inf' end
   local s = texts[x] -- (reading t[NaN] is fine: nil)
   if s == nil then
     s = format('%.17g', x)
-    if x == x then texts[x] = s end
+    if x == x then texts[x] = s end -- (x is not whole: not 0)
   end
   return s
 end
 
--- A double as text for a Redis command, the very text Redis would make of the
--- number (%.17g), remembered for the script run (heads and totals repeat
--- across limiters); %d makes the same digits for whole numbers below 2^53
--- without the slower float path. -0 and 0 share a table key: neither is remembered.
-local strs = {}
+-- A double as text for a Redis command: the very text Redis would make of
+-- the number (%.17g, exact), made faster (%d prints the same digits for whole
+-- numbers below 2^53) and at most once per run.
 local function str(x)
-  local s = strs[x]
+  local s = texts[x]
   if s == nil then
     if x % 1 == 0 and x < EXACT and x > -EXACT and x ~= 0 then s = format('%d', x) else s = format('%.17g', x) end
-    if x == x and x ~= 0 then strs[x] = s end
+    if x == x and x ~= 0 then texts[x] = s end
   end
   return s
 end
 
--- tonumber, remembered per argument string for the script run: a batch repeats
--- its horizons, policy numbers and costs, and tonumber parses twice (strtod).
-local N = setmetatable({}, { __index = function(t, s)
+-- N[s] = tonumber(s), remembered for the script run: a batch repeats its
+-- horizons, policy numbers and costs, its limiters' heads and totals, and
+-- tonumber parses twice (strtod). An absent hash field comes back from HMGET
+-- as false: N[false] is false, without a call.
+local N = setmetatable({ [false] = false }, { __index = function(t, s)
   local x = tonumber(s)
   t[s] = x
   return x
@@ -81,10 +89,14 @@ local function read_policy(p)
   p = p + 3
   for i = 1, n do
     local ms, S = tonumber(ARGV[p + 2]), tonumber(ARGV[p + 3])
-    local f = FIELDS[i] or { 's' .. i, 'h' .. i, 't' .. i, i .. ':' }
-    pol[i] = { dim = tonumber(ARGV[p]), limit = tonumber(ARGV[p + 1]), ms = ms, S = S, g = ms / S,
+    local f, dim = 4 * i - 3, tonumber(ARGV[p])
+    -- (seg, k, kf, names: set by load and slot_name, listed to size the table once)
+    -- ci: the index of dim in a cost {requests, input_tokens, output_tokens, usd};
+    -- nil for tokens (4), which is input + output (cost_of)
+    pol[i] = { dim = dim, ci = dim == 5 and 4 or dim ~= 4 and dim or nil, limit = tonumber(ARGV[p + 1]), ms = ms, S = S, g = ms / S,
                sig = ARGV[p] .. '/' .. ARGV[p + 2] .. '/' .. ARGV[p + 3],
-               sf = f[1], hf = f[2], tf = f[3], pre = f[4] }
+               sf = FIELDS[f] or 's' .. i, hf = FIELDS[f + 1] or 'h' .. i, tf = FIELDS[f + 2] or 't' .. i,
+               pre = FIELDS[f + 3] or i .. ':', seg = nil, k = nil, kf = nil, names = nil }
     if ms > pol.max_ms then pol.max_ms = ms end
     p = p + 4
   end
@@ -96,11 +108,25 @@ local function read_cost(p)
   return { tonumber(ARGV[p]), tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2]), tonumber(ARGV[p + 3]) }, p + 4
 end
 
--- policy.ts costOf
-local function cost_of(c, dim)
-  if dim == 4 then return c[2] + c[3] end
-  if dim == 5 then return c[4] end
-  return c[dim]
+-- policy.ts costOf, for window w. w.ci is the index in c of w's dimension,
+-- nil for tokens (input + output); hot loops inline this expression.
+local function cost_of(c, w)
+  return c[w.ci] or c[2] + c[3]
+end
+
+-- The field name of ring slot k of window w, made once per script run.
+local function slot_name(w, k)
+  local names = w.names
+  if names == nil then
+    names = {}
+    w.names = names
+  end
+  local s = names[k]
+  if s == nil then
+    s = w.pre .. k
+    names[k] = s
+  end
+  return s
 end
 
 -- Loads one limiter: tat, pi, hold, and per window its signature, head,
@@ -130,9 +156,9 @@ local function load(key, pol, now)
     pol.f = f
   end
   local v = call('HMGET', key, unpack(f))
-  local tat, pi, hold = tonumber(v[1]) or NEG_INF, tonumber(v[2]), tonumber(v[3]) or 0
+  local tat, pi, hold = N[v[1]] or NEG_INF, N[v[2]] or nil, N[v[3]] or 0
   local wss = {}
-  local st = { key = key, pol = pol, tat = tat, tat0 = tat, hold = hold, hold0 = hold, w = wss }
+  local st = { key = key, pol = pol, tat = tat, tat0 = tat, hold = hold, hold0 = hold, w = wss, pi = nil }
   local interval = pol.paced and pol.interval or -1
   if pi ~= interval then
     if pi ~= nil and pi >= 0 and interval >= 0 and st.tat > now then
@@ -141,17 +167,16 @@ local function load(key, pol, now)
     st.pi = interval -- to write
   end
   for i = 1, n do
-    local w, ws, b = pol[i], {}, 4 + (i - 1) * 4
-    wss[i] = ws
+    local w, b = pol[i], 4 + (i - 1) * 4
     if v[b] == w.sig then
-      ws.head = tonumber(v[b + 1]) or NEG_INF
-      ws.total = tonumber(v[b + 2]) or 0
-      ws.kv = tonumber(v[b + 3]) or 0
+      -- (the fields a decision sets are listed, nil, to size the table once)
+      wss[i] = { head = N[v[b + 1]] or NEG_INF, total = N[v[b + 2]] or 0, kv = N[v[b + 3]] or 0,
+                 kd = nil, moved = nil, changed = nil }
     else
       -- New limiter, or its layout changed: start afresh; an old ring goes.
       -- Slots of window i exist only below the segment count of its stored
       -- signature: without one there are none, with one they are deleted here.
-      ws.head, ws.total, ws.kv, ws.fresh, ws.cleared = NEG_INF, 0, 0, true, true
+      wss[i] = { head = NEG_INF, total = 0, kv = 0, fresh = true, cleared = true, kd = nil, moved = nil, changed = nil }
       if v[b] then
         local old = tonumber(string.match(v[b], '/(%d+)$')) or 0
         st.hdel = st.hdel or {}
@@ -160,21 +185,6 @@ local function load(key, pol, now)
     end
   end
   return st
-end
-
--- The field name of ring slot k of window w, made once per script run.
-local function slot_name(w, k)
-  local names = w.names
-  if names == nil then
-    names = {}
-    w.names = names
-  end
-  local s = names[k]
-  if s == nil then
-    s = w.pre .. k
-    names[k] = s
-  end
-  return s
 end
 
 -- Ring slot k of a window (0 when absent).
@@ -303,7 +313,7 @@ local function check(st, c, now, horizon)
   for i = 1, pol.n do
     local w, ws = pol[i], st.w[i]
     if w.seg > ws.head then advance(st, w, ws, now) end -- else a no-op
-    local cc = cost_of(c, w.dim)
+    local cc = c[w.ci] or c[2] + c[3] -- cost_of(c, w)
     if not (cc <= 0 or ws.total + cc <= w.limit) then
       local wt = wait_to_fit(st, w, ws, now, cc)
       blocked = blocked or {}
@@ -343,7 +353,7 @@ local function commit_into(out, o, st, c, now, send_at)
     local w, ws = pol[i], st.w[i]
     local seg = ws.head
     if w.seg > seg then seg = advance(st, w, ws, now) end -- else a no-op returning head
-    charge(st, w, ws, seg, cost_of(c, w.dim))
+    charge(st, w, ws, seg, c[w.ci] or c[2] + c[3]) -- cost_of(c, w)
     out[o] = num(seg)
     o = o + 1
   end
@@ -380,11 +390,16 @@ end
 -- The TTL is refreshed only when a head moves (or tat, pi or hold change, or a
 -- window is new): a charge lands in the head segment, which expires at most
 -- the longest window after it became the head — when the TTL was last set.
+local hdel, hset = {}, {} -- save's argument lists, reused: hdel[1..d], hset[1..h]
 local function save(st, now)
-  local pol, hdel, hset, h = st.pol, st.hdel or {}, {}, 0
+  local pol, d, h = st.pol, 0, 0
+  if st.hdel then
+    for j = 1, #st.hdel do hdel[j] = st.hdel[j] end
+    d = #st.hdel
+  end
   local refresh = st.tat ~= st.tat0 or st.hold ~= st.hold0 or st.pi ~= nil
   if st.tat ~= st.tat0 then
-    if st.tat == NEG_INF then hdel[#hdel + 1] = 'tat'
+    if st.tat == NEG_INF then hdel[d + 1], d = 'tat', d + 1
     else hset[h + 1], hset[h + 2], h = 'tat', str(st.tat), h + 2 end
   end
   if st.pi ~= nil then hset[h + 1], hset[h + 2], h = 'pi', str(st.pi), h + 2 end
@@ -394,28 +409,29 @@ local function save(st, now)
     if ws.fresh then hset[h + 1], hset[h + 2], h = w.sf, w.sig, h + 2 end
     if ws.fresh or ws.moved then
       refresh = true
-      if ws.head == NEG_INF then hdel[#hdel + 1] = w.hf
+      if ws.head == NEG_INF then hdel[d + 1], d = w.hf, d + 1
       else hset[h + 1], hset[h + 2], h = w.hf, str(ws.head), h + 2 end
     end
     if ws.fresh or ws.changed then hset[h + 1], hset[h + 2], h = w.tf, str(ws.total), h + 2 end
     if ws.wipe then
-      for k = 0, w.S - 1 do hdel[#hdel + 1] = slot_name(w, k) end
+      for k = 0, w.S - 1 do hdel[d + 1 + k] = slot_name(w, k) end
+      d = d + w.S
     end
     if ws.kd then
       if ws.kv ~= 0 then hset[h + 1], hset[h + 2], h = w.kf, str(ws.kv), h + 2
-      elseif not ws.cleared then hdel[#hdel + 1] = w.kf end
+      elseif not ws.cleared then hdel[d + 1], d = w.kf, d + 1 end
     end
     if ws.dirty then
       for k in pairs(ws.dirty) do
         local v, name = ws.ring[k], slot_name(w, k)
         if v ~= 0 then hset[h + 1], hset[h + 2], h = name, str(v), h + 2
-        elseif not ws.cleared then hdel[#hdel + 1] = name end
+        elseif not ws.cleared then hdel[d + 1], d = name, d + 1 end
       end
     end
   end
-  if #hdel > 0 then call('HDEL', st.key, unpack(hdel)) end -- before HSET: a wiped ring's slots may be set anew
+  if d > 0 then call('HDEL', st.key, unpack(hdel, 1, d)) end -- before HSET: a wiped ring's slots may be set anew
   if h > 0 then
-    call('HSET', st.key, unpack(hset))
+    call('HSET', st.key, unpack(hset, 1, h))
     if refresh then
       local ttl = pol.max_ms
       if st.tat - now > ttl then ttl = st.tat - now end

@@ -27,7 +27,7 @@ local pol = read_policy(8 + nseg)
 local st = load(KEYS[1], pol, now)
 for i = 1, pol.n do
   local w, ws = pol[i], st.w[i]
-  local d = cost_of(delta, w.dim)
+  local d = cost_of(delta, w)
   if d ~= 0 and i <= nseg then
     advance(st, w, ws, now)
     adjust(st, w, ws, tonumber(ARGV[7 + i]), d)
