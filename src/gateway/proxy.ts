@@ -16,13 +16,8 @@ import { errorResponse } from "./respond.ts";
 import { lineOf, type ProviderRuntime, type Runtime } from "./runtime.ts";
 import { admit, sendUpstream, type UpstreamRequest, type UpstreamResult } from "./upstream.ts";
 import type { Permit } from "../limiter/dispatcher.ts";
+import type { AcquireItem, LimiterRef } from "../store/store.ts";
 import { UsageTap } from "./usage.ts";
-
-/** Who a request turned out to concern, for counting its outcome. */
-interface Seen {
-  key: KeyRuntime | null;
-  provider: ProviderRuntime | null;
-}
 
 /**
  * Answers a proxied request; never rejects (errors become OpenAI-shaped
@@ -30,12 +25,17 @@ interface Seen {
  * frame: what comes after the wait lives in functions called after it.
  */
 export async function proxy(rt: Runtime, req: Request, path: string, search: string): Promise<Response> {
-  const seen: Seen = { key: null, provider: null };
   rt.received++;
+  // Who the request turned out to concern, for counting its outcome.
+  let key: KeyRuntime | null = null;
+  let seenProvider: ProviderRuntime | null = null;
   let res: Response;
   try {
-    const prep = await prepare(rt, req, path, seen);
-    const { key, cost, candidates, model } = prep;
+    // Who: a configured client key, or else the optional shared token.
+    key = rt.keys.identify(req);
+    if (!key) requireToken(req, rt.config.server.auth_token);
+    const prep = await prepare(rt, req, path, key);
+    const { cost, candidates, model } = prep;
 
     // Key budget: 429 (or a wait, in queue mode) before anything else is spent.
     const reservation = new Reservation(rt.store);
@@ -43,7 +43,7 @@ export async function proxy(rt: Runtime, req: Request, path: string, search: str
     if (key) {
       const charge = await admitKey(rt.store, key, keyItems(key, prep.requested, prep.routed.name, model), cost, req.signal);
       if (charge) {
-        charge.refs.forEach((ref, i) => reservation.hold(ref, charge.tickets[i]!, cost));
+        for (let i = 0; i < charge.refs.length; i++) reservation.hold(charge.refs[i]!, charge.tickets[i]!, cost);
         limitHeaders = rateLimitHeaders(charge.status);
       }
     }
@@ -66,14 +66,14 @@ export async function proxy(rt: Runtime, req: Request, path: string, search: str
     for (let i = 0; i < candidates.length; i++) {
       const p = candidates[i]!;
       const last = i === candidates.length - 1;
-      provider = seen.provider = p;
+      provider = seenProvider = p;
       modelLine = lineOf(p, model);
       p.counters.requests++;
       const up: UpstreamRequest = {
         path: path.slice("/v1".length) + search,
         clientHeaders: req.headers,
         body: prep.outgoing,
-        items: modelLine.refs.map((ref) => ({ ref, cost })),
+        items: itemsOf(modelLine.refs, cost),
         signal: req.signal,
         flow: key?.label,
         weight: key?.weight,
@@ -84,7 +84,7 @@ export async function proxy(rt: Runtime, req: Request, path: string, search: str
         sent = await sendUpstream(p, line, up, line ? await admit(line, up, false) : null);
       } catch (e) {
         if (!last && e instanceof ApiError && FALLBACK_CODES.has(e.code ?? "") && !req.signal.aborted) {
-          count(seen, e.status);
+          count(key, p, e.status);
           continue;
         }
         // Never sent (line timeout, shutdown, client gone while waiting) → all back; sent but failed → tokens back.
@@ -98,7 +98,7 @@ export async function proxy(rt: Runtime, req: Request, path: string, search: str
         void sent.response.body?.cancel().catch(() => {});
         sent.permit?.release();
         if (sent.permit) settleSpent(rt, [sent.permit]);
-        count(seen, sent.response.status);
+        count(key, p, sent.response.status);
         continue;
       }
       break;
@@ -111,13 +111,13 @@ export async function proxy(rt: Runtime, req: Request, path: string, search: str
   } catch (e) {
     res = errorResponse(e);
   }
-  count(seen, res.status);
+  count(key, seenProvider, res.status);
   return res;
 }
 
-function count(seen: Seen, status: number): void {
-  if (seen.provider) seen.provider.counters.byStatus[status] = (seen.provider.counters.byStatus[status] ?? 0) + 1;
-  if (seen.key) seen.key.counters.byStatus[status] = (seen.key.counters.byStatus[status] ?? 0) + 1;
+function count(key: KeyRuntime | null, provider: ProviderRuntime | null, status: number): void {
+  if (provider) provider.counters.byStatus[status] = (provider.counters.byStatus[status] ?? 0) + 1;
+  if (key) key.counters.byStatus[status] = (key.counters.byStatus[status] ?? 0) + 1;
 }
 
 /** What the rest of the path needs from the body. The parsed body itself is dropped here, so waiting requests stay small. */
@@ -126,7 +126,7 @@ interface Prepared {
   readonly requested: string;
   readonly routed: ProviderRuntime;
   readonly model: string;
-  readonly candidates: ProviderRuntime[];
+  readonly candidates: readonly ProviderRuntime[];
   readonly endpoint: Endpoint;
   readonly metered: boolean;
   readonly cost: Cost;
@@ -134,11 +134,8 @@ interface Prepared {
   readonly outgoing: Uint8Array<ArrayBuffer> | string;
 }
 
-async function prepare(rt: Runtime, req: Request, path: string, seen: Seen): Promise<Prepared> {
+async function prepare(rt: Runtime, req: Request, path: string, key: KeyRuntime | null): Promise<Prepared> {
   const { server, defaults } = rt.config;
-  // Who: a configured client key, or else the optional shared token.
-  const key = (seen.key = rt.keys.identify(req));
-  if (!key) requireToken(req, server.auth_token);
 
   const body = parseBody(await readBody(req, server.max_body_bytes));
   const route = rt.router.resolve(body.model);
@@ -156,6 +153,13 @@ async function prepare(rt: Runtime, req: Request, path: string, seen: Seen): Pro
 }
 
 const NOTHING = (): void => {};
+
+/** (A loop, not a closure: nothing of proxy()'s frame is captured while it waits.) */
+function itemsOf(refs: readonly LimiterRef[], cost: Cost): AcquireItem[] {
+  const items: AcquireItem[] = [];
+  for (const ref of refs) items.push({ ref, cost });
+  return items;
+}
 
 /** Relays the upstream's answer to the client; when it ends, frees the slots and settles real usage. */
 async function answer(
@@ -243,9 +247,9 @@ function settleSpent(rt: Runtime, permits: readonly Permit[]): void {
  * forced one with provider/model): the routed provider alone. With
  * `earliest_slot`: the listed providers by how soon each could send.
  */
-async function candidatesFor(rt: Runtime, routed: ProviderRuntime, model: string, forced: boolean): Promise<ProviderRuntime[]> {
+async function candidatesFor(rt: Runtime, routed: ProviderRuntime, model: string, forced: boolean): Promise<readonly ProviderRuntime[]> {
   const policy = forced ? undefined : rt.config.routing?.[model];
-  if (!policy) return [routed];
+  if (!policy) return alone(routed);
   const listed = policy.providers.flatMap((n) => rt.providers.filter((p) => p.name === n));
   if (policy.strategy !== "earliest_slot" || listed.length < 2) return listed;
   const probe = { requests: 1, input_tokens: 0, output_tokens: 0 };
@@ -260,6 +264,15 @@ async function candidatesFor(rt: Runtime, routed: ProviderRuntime, model: string
   );
   // Stable: ties keep the listed order.
   return listed.map((p, i) => ({ p, w: waits[i]!, i })).sort((a, b) => a.w - b.w || a.i - b.i).map((x) => x.p);
+}
+
+const alones = new WeakMap<ProviderRuntime, readonly ProviderRuntime[]>();
+
+/** [p], one array per provider rather than one per request. */
+function alone(p: ProviderRuntime): readonly ProviderRuntime[] {
+  let a = alones.get(p);
+  if (a === undefined) alones.set(p, (a = [p]));
+  return a;
 }
 
 /** The key's priority, or lower when it may say so per request (x-limitrate-priority); never higher. */

@@ -46,7 +46,8 @@ const MAX_RETRY_AFTER_MS = 10 * 60_000;
 
 /** Waits for the request's turn in the line (a retry keeps its place at the front). */
 export function admit(line: Dispatcher, req: UpstreamRequest, retry: boolean): Promise<Permit> {
-  return line.admit({ items: req.items, signal: req.signal, front: retry, flow: req.flow, weight: req.weight, priority: req.priority });
+  // A first turn asks with the request itself (one object less per waiting request).
+  return line.admit(retry ? { items: req.items, signal: req.signal, front: true, flow: req.flow, weight: req.weight, priority: req.priority } : req);
 }
 
 /** What one attempt came to: an answer, or what to do about its failure. */

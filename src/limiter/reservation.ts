@@ -16,25 +16,26 @@ interface Hold {
 }
 
 export class Reservation {
-  private readonly holds: Hold[] = [];
+  /** Made on the first hold: most requests through an unlimited path hold nothing. */
+  private holds: Hold[] | null = null;
   private done = false;
 
   constructor(private readonly store: Store) {}
 
   hold(ref: LimiterRef, ticket: Ticket, reserved: Cost): void {
-    this.holds.push({ ref, ticket, reserved });
+    (this.holds ??= []).push({ ref, ticket, reserved });
   }
 
   /** Whether anything is held that must be settled. */
   get holding(): boolean {
-    return this.holds.length > 0 && !this.done;
+    return this.holds !== null && !this.done;
   }
 
   /** Corrects every charge to what the request really cost. */
   settle(actual: Cost): void {
     if (this.done) return;
     this.done = true;
-    for (const h of this.holds) {
+    for (const h of this.holds ?? []) {
       const delta: Cost = {
         requests: actual.requests - h.reserved.requests,
         input_tokens: actual.input_tokens - h.reserved.input_tokens,
@@ -50,7 +51,7 @@ export class Reservation {
   giveBack(): void {
     if (this.done) return;
     this.done = true;
-    for (const h of this.holds) {
+    for (const h of this.holds ?? []) {
       this.store.giveBack(h.ref, h.ticket, h.reserved).catch((e: unknown) => log.warn(`give-back failed for ${h.ref.id}: ${String(e)}`));
     }
   }
