@@ -149,7 +149,7 @@ local function load(key, pol, now)
       local w = pol[i]
       w.seg = floor(now / w.g)
       w.k = w.seg % w.S
-      w.kf = slot_name(w, w.k)
+      w.kf = w.pre .. w.k -- (not slot_name: most runs need no other slot)
       local b = 3 + (i - 1) * 4
       f[b + 1], f[b + 2], f[b + 3], f[b + 4] = w.sf, w.hf, w.tf, w.kf
     end
@@ -354,7 +354,7 @@ local function commit_into(out, o, st, c, now, send_at)
     local seg = ws.head
     if w.seg > seg then seg = advance(st, w, ws, now) end -- else a no-op returning head
     charge(st, w, ws, seg, c[w.ci] or c[2] + c[3]) -- cost_of(c, w)
-    out[o] = num(seg)
+    out[o] = (seg % 1 == 0 and seg < EXACT and seg > -EXACT) and seg or num(seg) -- num(seg), whole case inlined
     o = o + 1
   end
   if paced then st.tat = max(st.tat, send_at or now) + pol.interval end -- gcra.ts claim (at the send time)
@@ -369,7 +369,9 @@ local function status_into(out, o, st, now)
   o = o + 1
   for i = 1, pol.n do
     local w, ws = pol[i], st.w[i]
-    out[o], out[o + 1] = num(ws.total), num(reset_in(st, w, ws, now))
+    local used = ws.total
+    if not (used % 1 == 0 and used < EXACT and used > -EXACT) then used = num(used) end -- num, whole case inlined
+    out[o], out[o + 1] = used, num(reset_in(st, w, ws, now))
     o = o + 2
   end
   return o
