@@ -3,6 +3,7 @@
  * who → body → route → cost → key budget → provider line + upstream → relay, settle.
  */
 import { type Cost } from "../core/policy.ts";
+import type { RouteConfig } from "../config/schema.ts";
 import { ApiError, errors } from "../errors.ts";
 import { Reservation, SENT_NOTHING_USED } from "../limiter/reservation.ts";
 import { requireToken } from "./auth.ts";
@@ -141,7 +142,8 @@ async function prepare(rt: Runtime, req: Request, path: string, key: KeyRuntime 
   const route = rt.router.resolve(body.model);
   if (key) checkModelAllowed(key, body.model, route.provider.name, route.upstreamModel);
   const model = route.upstreamModel;
-  const candidates = await candidatesFor(rt, route.provider, model, route.rewritten);
+  const found = candidatesFor(rt, route.provider, model, route.rewritten);
+  const candidates = found instanceof Promise ? await found : found; // no await (a microtask) without a routing policy
 
   // Cost: tokens are counted only when some limit on this path counts them.
   const endpoint = endpointOf(path);
@@ -207,7 +209,12 @@ async function answer(
   };
 
   // Nothing waits for the end of this answer: hand the upstream body over untouched (fastest).
-  if (!permit && !tap && !reservation.holding && !key?.slots) return new Response(res.body, init);
+  // A whole (JSON) answer from a line that does not cap requests in flight counts as ended
+  // once its headers are in: its body follows at once, and no other request waits for it.
+  if (!tap && !reservation.holding && !key?.slots && (!permit || (!permit.capped && !isSse))) {
+    permit?.release();
+    return new Response(res.body, init);
+  }
 
   if (!isSse) {
     // A whole answer (JSON): read it natively, settle, answer with the bytes; cheaper than a JS stream.
@@ -247,9 +254,14 @@ function settleSpent(rt: Runtime, permits: readonly Permit[]): void {
  * forced one with provider/model): the routed provider alone. With
  * `earliest_slot`: the listed providers by how soon each could send.
  */
-async function candidatesFor(rt: Runtime, routed: ProviderRuntime, model: string, forced: boolean): Promise<readonly ProviderRuntime[]> {
+function candidatesFor(rt: Runtime, routed: ProviderRuntime, model: string, forced: boolean): readonly ProviderRuntime[] | Promise<readonly ProviderRuntime[]> {
   const policy = forced ? undefined : rt.config.routing?.[model];
   if (!policy) return alone(routed);
+  return byRouting(rt, policy, model);
+}
+
+/** The providers of a routing policy, by how soon each could send when it says earliest_slot. */
+async function byRouting(rt: Runtime, policy: RouteConfig, model: string): Promise<readonly ProviderRuntime[]> {
   const listed = policy.providers.flatMap((n) => rt.providers.filter((p) => p.name === n));
   if (policy.strategy !== "earliest_slot" || listed.length < 2) return listed;
   const probe = { requests: 1, input_tokens: 0, output_tokens: 0 };

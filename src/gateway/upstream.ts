@@ -50,9 +50,6 @@ export function admit(line: Dispatcher, req: UpstreamRequest, retry: boolean): P
   return line.admit(retry ? { items: req.items, signal: req.signal, front: true, flow: req.flow, weight: req.weight, priority: req.priority } : req);
 }
 
-/** What one attempt came to: an answer, or what to do about its failure. */
-type Attempt = { readonly res: Response; readonly sentAt: number } | { readonly failed: unknown; readonly timedOut: boolean };
-
 /**
  * Sends a request whose first turn in the line (`first`, from admit(); null
  * for an unlimited provider) has come, retrying through the line as needed.
@@ -67,21 +64,35 @@ export async function sendUpstream(p: ProviderRuntime, line: Dispatcher | null, 
   for (let attempt = 0; ; attempt++) {
     const permit = attempt === 0 ? first : line ? await admit(line, req, true) : null;
     waitedMs += permit?.waitedMs ?? 0;
-    const a = await attemptOnce(p, req);
-    if ("failed" in a) {
+    // One controller for both the client leaving and the timeout (cheaper than AbortSignal.any + timeout).
+    const ctl = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ctl.abort();
+    }, p.timeoutMs);
+    req.signal.addEventListener("abort", () => ctl.abort(), { once: true });
+    const sentAt = performance.now();
+    let res: Response;
+    try {
+      const headers = upstreamHeaders(req.clientHeaders, p.config.api_key, p.config.headers);
+      res = await fetch(p.baseUrl + req.path, { method: "POST", headers, body: req.body, signal: ctl.signal, redirect: "manual" });
+    } catch (e) {
       permit?.release();
       if (req.signal.aborted) throw errors.clientClosed();
-      if (a.timedOut) throw errors.gatewayTimeout(p.name, p.timeoutMs / 1000);
+      if (timedOut) throw errors.gatewayTimeout(p.name, p.timeoutMs / 1000);
       if (attempt < maxRetries) {
         if (permit) (spent ??= []).push(permit);
         p.counters.retries++;
         if (await sleep(backoffMs(rl.upstream_retry_backoff_seconds, attempt), req.signal)) throw errors.clientClosed();
         continue;
       }
-      const detail = describe(a.failed);
+      const detail = describe(e);
       throw errors.badGateway(p.name, detail, detail !== "connection refused");
+    } finally {
+      // The timeout covers the wait for response headers; the client's abort still ends the body read.
+      clearTimeout(timer);
     }
-    const res = a.res;
     listen(p, res);
     const retryable = res.status === 429 || res.status >= 500;
     if (res.status === 429) p.counters.upstream429++;
@@ -95,35 +106,11 @@ export async function sendUpstream(p: ProviderRuntime, line: Dispatcher | null, 
       if (await sleep(wait, req.signal)) throw errors.clientClosed();
       continue;
     }
-    return { response: res, permit, spent: spent ?? NONE, waitedMs, latencyMs: performance.now() - a.sentAt };
+    return { response: res, permit, spent: spent ?? NONE, waitedMs, latencyMs: performance.now() - sentAt };
   }
 }
 
 const NONE: readonly Permit[] = [];
-
-/** One fetch, bounded by the provider's timeout (up to the response headers) and the client's presence. */
-async function attemptOnce(p: ProviderRuntime, req: UpstreamRequest): Promise<Attempt> {
-  // One controller for both the client leaving and the timeout (cheaper than AbortSignal.any + timeout).
-  const ctl = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    ctl.abort();
-  }, p.timeoutMs);
-  const onClientGone = () => ctl.abort();
-  req.signal.addEventListener("abort", onClientGone, { once: true });
-  const sentAt = performance.now();
-  try {
-    const headers = upstreamHeaders(req.clientHeaders, p.config.api_key, p.config.headers);
-    const res = await fetch(p.baseUrl + req.path, { method: "POST", headers, body: req.body, signal: ctl.signal, redirect: "manual" });
-    return { res, sentAt };
-  } catch (e) {
-    return { failed: e, timedOut };
-  } finally {
-    // The timeout covers the wait for response headers; the client's abort still ends the body read.
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Acts on what the provider says about its limits: when a dimension is

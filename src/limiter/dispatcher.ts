@@ -50,6 +50,12 @@ export interface Permit {
   readonly status: readonly (readonly WindowStatus[])[];
   /** Time spent waiting in line, ms. */
   readonly waitedMs: number;
+  /**
+   * Whether the line caps requests in flight (max_concurrent, or a gate shared
+   * with other lines): then release() must wait for the end of the answer.
+   * Otherwise releasing early only moves the in-flight count.
+   */
+  readonly capped: boolean;
   /** Frees the concurrency slot; call once the upstream exchange has ended. Idempotent. */
   release(): void;
 }
@@ -459,6 +465,7 @@ export class Dispatcher {
       tickets,
       status,
       waitedMs: now - enqueuedAt,
+      capped: this.opts.maxConcurrent !== null || (this.opts.gates?.length ?? 0) > 0,
       release: () => {
         if (released) return;
         released = true;
