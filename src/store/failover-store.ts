@@ -44,7 +44,8 @@ export class FailoverStore implements Store {
   private probe: ReturnType<typeof setInterval> | null = null;
   private probing = false;
   private closed = false;
-  private readonly issuedBy = new WeakMap<Ticket, Store>();
+  /** Tickets the in-process store issued (during an outage); every other ticket is Redis's. */
+  private readonly issuedLocally = new WeakSet<Ticket>();
 
   constructor(
     private readonly redis: RedisStore,
@@ -76,12 +77,22 @@ export class FailoverStore implements Store {
     if (!this.closed) this.failed(last ?? new Error("no connection"));
   }
 
-  async acquire(items: readonly AcquireItem[], horizonMs: number): Promise<Decision> {
-    return this.use(async (s) => {
-      const d = await s.acquire(items, horizonMs);
-      if (d.allowed) for (const t of d.tickets) this.issuedBy.set(t, s);
-      return d;
-    });
+  acquire(items: readonly AcquireItem[], horizonMs: number): Promise<Decision> {
+    // Redis up and connected (the common case): straight to it, no async layers per decision.
+    if (this.up && this.connecting === null) {
+      return this.redis.acquire(items, horizonMs).catch((e: unknown) => {
+        if (e instanceof StoreUsageError) throw e;
+        this.failed(e);
+        return this.use((s) => this.acquireFrom(s, items, horizonMs));
+      });
+    }
+    return this.use((s) => this.acquireFrom(s, items, horizonMs));
+  }
+
+  private async acquireFrom(s: Store, items: readonly AcquireItem[], horizonMs: number): Promise<Decision> {
+    const d = await s.acquire(items, horizonMs);
+    if (d.allowed && s === this.local) for (const t of d.tickets) this.issuedLocally.add(t);
+    return d;
   }
 
   hold(ref: LimiterRef, forMs: number): Promise<void> {
@@ -136,8 +147,7 @@ export class FailoverStore implements Store {
   }
 
   private async toIssuer(ticket: Ticket, op: (s: Store) => Promise<void>): Promise<void> {
-    const issuer = this.issuedBy.get(ticket) ?? (this.up ? this.redis : this.local);
-    if (issuer === this.local) return op(this.local);
+    if (this.issuedLocally.has(ticket)) return op(this.local);
     if (this.up) {
       try {
         return await op(this.redis);
