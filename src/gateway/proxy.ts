@@ -132,7 +132,7 @@ interface Prepared {
   readonly metered: boolean;
   readonly cost: Cost;
   readonly askUsage: boolean;
-  readonly outgoing: Uint8Array<ArrayBuffer> | string;
+  readonly outgoing: string;
 }
 
 async function prepare(rt: Runtime, req: Request, path: string, key: KeyRuntime | null): Promise<Prepared> {
@@ -300,7 +300,7 @@ function clientAskedUsage(body: RequestBody): boolean {
 }
 
 /** The client's bytes as they are, unless the model name or stream_options must change. */
-function outgoingBody(body: RequestBody, model: string | null, askUsage: boolean): Uint8Array<ArrayBuffer> | string {
+function outgoingBody(body: RequestBody, model: string | null, askUsage: boolean): string {
   if (model === null && !askUsage) return body.raw;
   const json: Record<string, unknown> = { ...body.json };
   if (model !== null) json.model = model;

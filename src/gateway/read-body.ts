@@ -5,8 +5,8 @@
 import { errors } from "../errors.ts";
 
 export interface RequestBody {
-  /** The client's bytes, forwarded as they are when nothing needs rewriting. */
-  readonly raw: Uint8Array<ArrayBuffer>;
+  /** The client's body as text, forwarded as it is when nothing needs rewriting. */
+  readonly raw: string;
   readonly json: Record<string, unknown>;
   readonly model: string;
   readonly stream: boolean;
@@ -14,16 +14,19 @@ export interface RequestBody {
 
 const decoder = new TextDecoder();
 
-export async function readBody(req: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+/**
+ * The body as text (JSON is UTF-8; one string is the least a waiting request
+ * can hold, and what JSON.parse reads).
+ */
+export async function readBody(req: Request, maxBytes: number): Promise<string> {
   const declared = req.headers.get("content-length");
-  if (declared !== null && Number(declared) > maxBytes) throw errors.tooLarge(maxBytes);
   if (declared !== null) {
-    // Read natively, without a JS stream (touching req.body would make one, kept as long as the request waits).
-    const buf = new Uint8Array(await req.arrayBuffer());
-    if (buf.byteLength > maxBytes) throw errors.tooLarge(maxBytes);
-    return buf;
+    if (Number(declared) > maxBytes) throw errors.tooLarge(maxBytes);
+    // Read natively, without a JS stream (touching req.body would make one, kept as long as the
+    // request waits); HTTP framing holds the body to its declared length.
+    return req.text();
   }
-  if (!req.body) return new Uint8Array(0);
+  if (!req.body) return "";
   // Chunked: count as we go and stop reading at the limit.
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -38,15 +41,15 @@ export async function readBody(req: Request, maxBytes: number): Promise<Uint8Arr
     }
     chunks.push(value);
   }
-  return new Uint8Array(Buffer.concat(chunks));
+  return decoder.decode(Buffer.concat(chunks));
 }
 
 const OPTIONAL_COUNTS = ["max_tokens", "max_completion_tokens", "max_output_tokens", "n"] as const;
 
-export function parseBody(raw: Uint8Array<ArrayBuffer>): RequestBody {
+export function parseBody(raw: string): RequestBody {
   let json: unknown;
   try {
-    json = JSON.parse(decoder.decode(raw));
+    json = JSON.parse(raw);
   } catch {
     throw errors.badRequest(
       "We could not parse the JSON body of your request. The body must be a JSON object (Content-Type: application/json).",

@@ -19,7 +19,7 @@ export interface UpstreamRequest {
   readonly path: string;
   /** The client's headers: the upstream's are built from them only once the request's turn has come. */
   readonly clientHeaders: Headers;
-  readonly body: Uint8Array<ArrayBuffer> | string;
+  readonly body: string;
   readonly items: readonly AcquireItem[];
   /** Aborts when the client goes away. */
   readonly signal: AbortSignal;
