@@ -95,6 +95,21 @@ describeRedis("RedisStore on standalone Redis", () => {
     expect(ds.map((d) => d.status[0]![0]!.used)).toEqual([1, 2, 3, 3, 1]);
   });
 
+  test("numbers in the acquire's text reply stay exact past 1e14 and for fractions", async () => {
+    const clock = new FakeClock();
+    const store = new RedisStore(client(), { prefix: "exact", timeoutMs: 1000, clock });
+    const policy: Policy = { pacing: null, windows: [{ name: "tpd", dim: "input_tokens", limit: 9e15, windowMs: 60_000, segments: 60 }] };
+    const ref: LimiterRef = { id: "k", policy };
+    const big = 300_000_000_000_001; // over 1e14, under 2^53
+    const d1 = await store.acquire([{ ref, cost: cost(1, big, 0) }], 0);
+    expect(d1.status[0]![0]!.used).toBe(big);
+    const d2 = await store.acquire([{ ref, cost: cost(1, 0.1, 0) }], 0);
+    expect(d2.status[0]![0]!.used).toBe(big + 0.1);
+    const d3 = await store.acquire([{ ref, cost: cost(1, 9e15, 0) }], 0);
+    expect(d3.allowed).toBe(false);
+    if (!d3.allowed) expect(d3.waitMs).toBeGreaterThan(0);
+  });
+
   test("EVALSHA survives SCRIPT FLUSH", async () => {
     const store = new RedisStore(client(), { prefix: "flush", timeoutMs: 1000 });
     const ref: LimiterRef = { id: "k", policy: RPM_TPM };
