@@ -115,7 +115,8 @@ export function providerRuntime(p: ProviderConfig, store: Store, clock: Clock): 
   const modelsWithLimits = p.models.filter((m) => m.rate_limit !== undefined);
   // With per-model lines, the provider's max_concurrent is a gate all of them share.
   const gate = rl.max_concurrent !== null && modelsWithLimits.length > 0 ? new ConcurrencyGate(rl.max_concurrent) : null;
-  const lineFor = (name: string, subject: string, pols: readonly Policy[], maxWait: number | null, maxConcurrent: number | null) =>
+  // `own`: the limiter whose leases carry a line's max_concurrent across nodes (shared store only).
+  const lineFor = (name: string, subject: string, own: LimiterRef, pols: readonly Policy[], maxWait: number | null, maxConcurrent: number | null) =>
     pols.every(isUnlimited) && maxConcurrent === null && gate === null
       ? null
       : new Dispatcher({
@@ -126,8 +127,9 @@ export function providerRuntime(p: ProviderConfig, store: Store, clock: Clock): 
           maxWaitMs: maxWait === null ? null : maxWait * 1000,
           maxConcurrent,
           gates: gate ? [gate] : undefined,
+          leases: { own, gates: gate ? [ref] : undefined },
         });
-  const line = lineFor(p.name, `provider '${p.name}'`, [policy], rl.max_wait_seconds, gate ? null : rl.max_concurrent);
+  const line = lineFor(p.name, `provider '${p.name}'`, ref, [policy], rl.max_wait_seconds, gate ? null : rl.max_concurrent);
   const shared: ModelLine = { model: null, refs: [ref], line, countsTokens: countsTokens(policy) };
   const modelLines = new Map<string, ModelLine>();
   for (const m of modelsWithLimits) {
@@ -139,7 +141,7 @@ export function providerRuntime(p: ProviderConfig, store: Store, clock: Clock): 
     modelLines.set(m.name, {
       model: m.name,
       refs: [ref, mref],
-      line: lineFor(`${p.name}/${m.name}`, `model '${m.name}' at provider '${p.name}'`, [policy, mpolicy], maxWait.length ? Math.min(...maxWait) : null, mrl.max_concurrent),
+      line: lineFor(`${p.name}/${m.name}`, `model '${m.name}' at provider '${p.name}'`, mref, [policy, mpolicy], maxWait.length ? Math.min(...maxWait) : null, mrl.max_concurrent),
       countsTokens: countsTokens(policy) || countsTokens(mpolicy),
     });
   }

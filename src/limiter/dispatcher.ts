@@ -9,7 +9,7 @@ import type { Clock } from "../clock.ts";
 import { ZERO_COST, costOf, type Cost, type Decision, type Ticket, type WindowStatus } from "../core/policy.ts";
 import { ApiError, errors } from "../errors.ts";
 import { sleep } from "../sleep.ts";
-import type { AcquireItem, Store } from "../store/store.ts";
+import type { AcquireItem, LeaseCap, LimiterRef, Store } from "../store/store.ts";
 import type { ConcurrencyGate } from "./concurrency-gate.ts";
 import { FairQueue, type FairNode } from "./fair-queue.ts";
 
@@ -27,6 +27,14 @@ export interface DispatcherOptions {
   readonly horizonMs?: number;
   /** Caps shared with other lines (e.g. the provider's max_concurrent across its models' lines). */
   readonly gates?: readonly ConcurrencyGate[];
+  /**
+   * With a shared store (one that has takeLease): the limiters whose leases
+   * make maxConcurrent (`own`) and each gate (`gates[i]`) hold across every
+   * node, not just this one. Each node still keeps its own count too.
+   */
+  readonly leases?: { readonly own: LimiterRef; readonly gates?: readonly LimiterRef[] };
+  /** A lease's time to live (default 30 s): renewed every third of it while its request runs. */
+  readonly leaseTtlMs?: number;
 }
 
 export interface AdmitRequest {
@@ -74,6 +82,8 @@ class Waiter implements FairNode {
   status: readonly (readonly WindowStatus[])[] = NO_STATUS;
   /** Whether it listens for its client's abort. */
   listening = false;
+  /** Its shared concurrency lease, once taken (leases across nodes). */
+  lease: string | null = null;
   readonly flow: string;
   readonly weight: number;
   readonly priority: number;
@@ -115,6 +125,9 @@ export interface DispatcherStats {
 }
 
 const DEFAULT_HORIZON_MS = 20;
+const DEFAULT_LEASE_TTL_MS = 30_000;
+/** A full shared cap sends no signal here when another node frees a slot: look again this often. */
+const LEASE_POLL_MS = 50;
 
 export class Dispatcher {
   /** Fair between client keys (weighted deficit round robin), strict by priority, FIFO within a key. */
@@ -129,6 +142,11 @@ export class Dispatcher {
   private lastSend: number | null = null;
   private counters = { sent: 0, timedOut: 0, cancelled: 0 };
   private opts: DispatcherOptions;
+  /** Live shared leases (held by claimed waiters and requests in flight), renewed while they run. */
+  private readonly leased = new Set<string>();
+  private renewTimer: ReturnType<typeof setInterval> | null = null;
+  private leaseSeq = 0;
+  private readonly leasePrefix = crypto.randomUUID();
 
   constructor(opts: DispatcherOptions) {
     this.opts = opts;
@@ -171,6 +189,8 @@ export class Dispatcher {
     const now = this.opts.clock.now();
     const { maxWaitMs, store } = this.opts;
     // Fast path: nobody waiting, a slot free, an in-process store that decides synchronously.
+    // (With shared leases every request goes through the line, where its lease is taken.)
+    if (this.leaseCaps().length > 0) return this.enqueueWaiter(req, now);
     if (store.acquireNow && this.queue.size === 0 && !this.pumping && !req.front && this.hasRoom()) {
       const d = store.acquireNow(req.items, this.opts.horizonMs ?? DEFAULT_HORIZON_MS);
       if (d.allowed && d.delayMs < 1) {
@@ -352,6 +372,7 @@ export class Dispatcher {
     w.timer = null;
     if (w.listening) w.signal?.removeEventListener("abort", w);
     w.listening = false;
+    this.dropLease(w);
     w.phase = "done";
   }
 
@@ -384,6 +405,11 @@ export class Dispatcher {
       const head = this.queue.peek();
       if (!head || this.closed) return this.idle();
       if (!this.hasRoom()) return this.idle(); // release() (or a shared gate) pumps again
+      if (head.lease === null) {
+        const taken = await this.takeLeaseFor(head);
+        if (taken === "retry") return this.idle();
+        if (taken === "gone") continue;
+      }
       let d: Decision;
       try {
         d = await store.acquire(head.items, horizon);
@@ -412,6 +438,8 @@ export class Dispatcher {
           head.reject(errors.queueTimeout(this.subject, d.waitMs, `next slot in ${fmtS(d.waitMs)}, over max_wait_seconds`));
           continue;
         }
+        // Not its turn yet: its shared lease goes back meanwhile, for other nodes to use.
+        this.dropLease(head);
         // waitMs already ends when the slot comes within the horizon (policy.check).
         this.sleep(Math.max(1, d.waitMs));
         return this.idle();
@@ -445,8 +473,83 @@ export class Dispatcher {
 
   private grant(w: Waiter): void {
     const now = this.opts.clock.now();
+    const lease = w.lease;
+    w.lease = null; // the permit holds it now
     this.finish(w);
-    w.resolve(this.permit(w.items, w.tickets ?? [], w.status, w.enqueuedAt, now));
+    w.resolve(this.permit(w.items, w.tickets ?? [], w.status, w.enqueuedAt, now, lease));
+  }
+
+  /** The shared caps of this line (none without a shared store or a cap). */
+  private leaseCaps(): LeaseCap[] {
+    const { leases, store, maxConcurrent, gates } = this.opts;
+    if (!leases || !store.takeLease) return [];
+    const caps: LeaseCap[] = [];
+    if (maxConcurrent !== null) caps.push({ ref: leases.own, max: maxConcurrent });
+    (gates ?? []).forEach((g, i) => {
+      const ref = leases.gates?.[i];
+      if (ref) caps.push({ ref, max: g.max });
+    });
+    return caps;
+  }
+
+  /**
+   * Takes a shared lease for the head: "ok" (taken, or no shared caps), "retry"
+   * (full across the nodes: a look is scheduled), "gone" (the head left or the
+   * store failed it meanwhile: look at the line again).
+   */
+  private async takeLeaseFor(head: Waiter): Promise<"ok" | "retry" | "gone"> {
+    const caps = this.leaseCaps();
+    if (caps.length === 0) return "ok";
+    const id = `${this.leasePrefix}:${++this.leaseSeq}`;
+    let wait: number;
+    try {
+      wait = await this.opts.store.takeLease!(caps, id, this.opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS);
+    } catch (e) {
+      if (head.phase === "queued") {
+        this.finish(head);
+        head.reject(e instanceof ApiError ? e : errors.storeUnavailable());
+      }
+      return "gone";
+    }
+    if (wait > 0) {
+      this.sleep(Math.min(wait, LEASE_POLL_MS));
+      return "retry";
+    }
+    this.leased.add(id);
+    this.renewing();
+    if (head.phase !== "queued" || this.queue.peek() !== head || this.closed) {
+      this.release(id);
+      return "gone";
+    }
+    head.lease = id;
+    return "ok";
+  }
+
+  /** A waiter's lease goes back (it leaves, or waits for its rate slot without it). */
+  private dropLease(w: Waiter): void {
+    if (w.lease === null) return;
+    this.release(w.lease);
+    w.lease = null;
+  }
+
+  private release(id: string): void {
+    this.leased.delete(id);
+    if (this.leased.size === 0 && this.renewTimer) {
+      clearInterval(this.renewTimer);
+      this.renewTimer = null;
+    }
+    void this.opts.store.dropLease?.(this.leaseCaps(), id).catch(() => {}); // else it expires
+  }
+
+  /** Keeps the live leases alive: a node that dies stops renewing, and its leases expire. */
+  private renewing(): void {
+    if (this.renewTimer) return;
+    const ttl = this.opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    this.renewTimer = setInterval(() => {
+      if (this.leased.size === 0) return;
+      void this.opts.store.renewLeases?.(this.leaseCaps(), [...this.leased], ttl).catch(() => {});
+    }, ttl / 3);
+    this.renewTimer.unref?.();
   }
 
   /** A request released to the upstream; its slot in flight is freed by release(). */
@@ -456,6 +559,7 @@ export class Dispatcher {
     status: readonly (readonly WindowStatus[])[],
     enqueuedAt: number,
     now: number,
+    lease: string | null = null,
   ): Permit {
     this.lastSend = now;
     this.counters.sent++;
@@ -470,6 +574,7 @@ export class Dispatcher {
         if (released) return;
         released = true;
         this.freeSlot();
+        if (lease !== null) this.release(lease);
         if (this.queue.size > 0) this.pump();
       },
     };

@@ -22,7 +22,7 @@ import { errors } from "../errors.ts";
 import { log } from "../log.ts";
 import type { MemoryStore } from "./memory-store.ts";
 import { StoreUsageError, type RedisStore } from "./redis-store.ts";
-import type { AcquireItem, LimiterRef, LimiterStatus, Store, StoreHealth } from "./store.ts";
+import type { AcquireItem, LeaseCap, LimiterRef, LimiterStatus, Store, StoreHealth } from "./store.ts";
 
 export interface FailoverOptions {
   readonly onFailure: "local" | "reject";
@@ -113,6 +113,20 @@ export class FailoverStore implements Store {
 
   status(ref: LimiterRef): Promise<LimiterStatus> {
     return this.use((s) => s.status(ref));
+  }
+
+  // Leases: Redis's while it answers; while it is down (local) the node's own count is
+  // the whole count, so every lease is granted; with reject, 503 as for any decision.
+  takeLease(caps: readonly LeaseCap[], id: string, ttlMs: number): Promise<number> {
+    return this.use((s) => s.takeLease?.(caps, id, ttlMs) ?? Promise.resolve(0));
+  }
+
+  async renewLeases(caps: readonly LeaseCap[], ids: readonly string[], ttlMs: number): Promise<void> {
+    if (this.up && this.connecting === null) await this.redis.renewLeases(caps, ids, ttlMs);
+  }
+
+  async dropLease(caps: readonly LeaseCap[], id: string): Promise<void> {
+    if (this.up && this.connecting === null) await this.redis.dropLease(caps, id);
   }
 
   health(): StoreHealth {

@@ -21,17 +21,18 @@
  */
 import type { Cluster } from "ioredis";
 import type { Clock } from "../clock.ts";
-import type { Cost, Decision, Policy, Ticket } from "../core/policy.ts";
+import { ZERO_COST, type Cost, type Decision, type Policy, type Ticket } from "../core/policy.ts";
 import { ACQUIRE } from "./lua/acquire.ts";
 import { ESTIMATE_WAIT } from "./lua/estimate-wait.ts";
 import { HOLD } from "./lua/hold.ts";
-import { arg, costArgs, limiterKey, num, policyArgs, tagOf } from "./lua/layout.ts";
+import { LEASE_DROP, LEASE_RENEW, LEASE_TAKE } from "./lua/lease.ts";
+import { arg, costArgs, leaseKey, limiterKey, num, policyArgs, tagOf } from "./lua/layout.ts";
 import { LuaScript } from "./lua/script.ts";
 import { SETTLE } from "./lua/settle.ts";
 import { STATUS } from "./lua/status.ts";
 import type { RedisClient } from "./redis-client.ts";
 import { Cursor, decodeDecision } from "./redis-reply.ts";
-import type { AcquireItem, LimiterRef, LimiterStatus, Store, StoreHealth } from "./store.ts";
+import type { AcquireItem, LeaseCap, LimiterRef, LimiterStatus, Store, StoreHealth } from "./store.ts";
 
 /** A Redis call that took longer than the store's timeout. */
 export class StoreTimeoutError extends Error {
@@ -76,6 +77,9 @@ const SCRIPTS = {
   settle: new LuaScript(SETTLE),
   estimateWait: new LuaScript(ESTIMATE_WAIT),
   status: new LuaScript(STATUS),
+  leaseTake: new LuaScript(LEASE_TAKE),
+  leaseRenew: new LuaScript(LEASE_RENEW),
+  leaseDrop: new LuaScript(LEASE_DROP),
 };
 
 type Reply = unknown;
@@ -258,6 +262,28 @@ export class RedisStore implements Store {
       windows: new Cursor(reply.slice(2)).status(ref.policy),
       pacing: reply[0] === "" ? null : { available: num(reply[0]), nextSlotInMs: num(reply[1]) },
     };
+  }
+
+  async takeLease(caps: readonly LeaseCap[], id: string, ttlMs: number): Promise<number> {
+    const keys = this.leaseKeys(caps);
+    return num(await this.call(() => SCRIPTS.leaseTake.run(this.client, keys, [this.now(), arg(ttlMs), id, ...caps.map((c) => arg(c.max))])));
+  }
+
+  async renewLeases(caps: readonly LeaseCap[], ids: readonly string[], ttlMs: number): Promise<void> {
+    if (ids.length === 0) return;
+    const keys = this.leaseKeys(caps);
+    await this.call(() => SCRIPTS.leaseRenew.run(this.client, keys, [this.now(), arg(ttlMs), ...ids]));
+  }
+
+  async dropLease(caps: readonly LeaseCap[], id: string): Promise<void> {
+    const keys = this.leaseKeys(caps);
+    await this.call(() => SCRIPTS.leaseDrop.run(this.client, keys, [id]));
+  }
+
+  /** `{<prefix>:<tag>}:lease:<id>` per cap; on Cluster all caps of one call must share a tag. */
+  private leaseKeys(caps: readonly LeaseCap[]): string[] {
+    if (this.kind === "redis-cluster") sameTag(caps.map((c) => ({ ref: c.ref, cost: ZERO_COST })));
+    return caps.map((c) => leaseKey(this.opts.prefix, c.ref));
   }
 
   /** PING (every master on Cluster), bounded by the timeout: the failover store's probe. */

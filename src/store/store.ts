@@ -40,6 +40,12 @@ export interface LimiterStatus {
   readonly pacing: PacingStatus | null;
 }
 
+/** A cap on requests in flight on a limiter, across every node sharing the store. */
+export interface LeaseCap {
+  readonly ref: LimiterRef;
+  readonly max: number;
+}
+
 export interface StoreHealth {
   readonly kind: string;
   readonly state: "ok" | "degraded" | "down";
@@ -66,6 +72,17 @@ export interface Store {
   /** Wait estimate for `cost` behind `ahead` (summed cost of `aheadCount` waiting requests). */
   estimateWait(ref: LimiterRef, ahead: Cost, aheadCount: number, cost: Cost): Promise<number>;
   status(ref: LimiterRef): Promise<LimiterStatus>;
+  /**
+   * Shared stores only (Redis): concurrency leases, so that `max_concurrent`
+   * holds across nodes. `takeLease` takes one slot under every cap for
+   * `ttlMs`, or none: 0 when taken, else ms after which to ask again at the
+   * latest. A lease lives until dropped or until its time to live passes
+   * without a renewal (a crashed node's leases expire). An in-process store
+   * has none: its node's own count is the whole count.
+   */
+  takeLease?(caps: readonly LeaseCap[], id: string, ttlMs: number): Promise<number>;
+  renewLeases?(caps: readonly LeaseCap[], ids: readonly string[], ttlMs: number): Promise<void>;
+  dropLease?(caps: readonly LeaseCap[], id: string): Promise<void>;
   health(): StoreHealth;
   close(): Promise<void>;
 }

@@ -87,6 +87,28 @@ describeRedis("gateway nodes over one Redis", () => {
     }
   });
 
+  test("max_concurrent holds across nodes (shared leases): 3 nodes, cap 2, the upstream never sees more than 2 at once", async () => {
+    const up = scriptedUpstream(async () => {
+      await Bun.sleep(120);
+      return okJson();
+    });
+    const gws = nodes(3, { store: { redis: redis.url, prefix: "leases", timeout_ms: 2000 }, providers: [provider("up", up.url, { rate_limit: { max_concurrent: 2 } })] });
+    try {
+      const t0 = performance.now();
+      const res = await Promise.all(Array.from({ length: 12 }, (_, i) => post(`${gws[i % 3]!.url}/v1/chat/completions`, chat())));
+      const took = performance.now() - t0;
+      expect(res.map((r) => r.status)).toEqual(Array(12).fill(200));
+      expect(up.requests).toHaveLength(12);
+      expect(up.maxInFlight).toBe(2); // per node it would be 2 on each: up to 6
+      expect(took).toBeGreaterThanOrEqual(6 * 120 - 50); // 12 requests, 2 at a time
+      // Every lease was given back.
+      expect(await redis.cli("zcard", "{leases:prov:up}:lease:prov:up")).toBe("0");
+    } finally {
+      await Promise.all(gws.map((g) => g.stop()));
+      await up.stop();
+    }
+  });
+
   test("on_failure local: Redis killed mid-load → per-node limits, health degraded, nothing stuck; back to Redis when it returns", async () => {
     const r = await startRedis();
     const mock = startMockUpstream({ port: 0 });

@@ -110,6 +110,30 @@ describeRedis("RedisStore on standalone Redis", () => {
     if (!d3.allowed) expect(d3.waitMs).toBeGreaterThan(0);
   });
 
+  test("concurrency leases: up to the cap, all-or-nothing over caps, freed by drop or by expiry, kept by renewal", async () => {
+    const store = new RedisStore(client(), { prefix: "lease", timeoutMs: 1000 });
+    const prov: LimiterRef = { id: "prov:p", policy: RPM_TPM, tag: "prov:p" };
+    const model: LimiterRef = { id: "model:p:m", policy: RPM_TPM, tag: "prov:p" };
+    const caps = [{ ref: prov, max: 2 }];
+    expect(await store.takeLease(caps, "a", 400)).toBe(0);
+    expect(await store.takeLease(caps, "b", 400)).toBe(0);
+    const wait = await store.takeLease(caps, "c", 400);
+    expect(wait).toBeGreaterThan(300); // until "a" expires
+    expect(wait).toBeLessThanOrEqual(400);
+    // Two caps: the model has room, the provider not: nothing is taken on either.
+    expect(await store.takeLease([{ ref: model, max: 5 }, ...caps], "d", 400)).toBeGreaterThan(0);
+    expect(await redis.cli("zcard", "{lease:prov:p}:lease:model:p:m")).toBe("0");
+    await store.dropLease(caps, "a");
+    expect(await store.takeLease([{ ref: model, max: 5 }, ...caps], "d", 400)).toBe(0);
+    expect(await redis.cli("zcard", "{lease:prov:p}:lease:model:p:m")).toBe("1");
+    // "b" is renewed, "d" is not: after the first ttl only "d" has expired.
+    await Bun.sleep(250);
+    await store.renewLeases(caps, ["b"], 400);
+    await Bun.sleep(250);
+    expect(await store.takeLease(caps, "e", 400)).toBe(0); // "d" expired: a crashed holder frees its slot
+    expect(await store.takeLease(caps, "f", 400)).toBeGreaterThan(0); // "b" (renewed) and "e" hold both
+  });
+
   test("EVALSHA survives SCRIPT FLUSH", async () => {
     const store = new RedisStore(client(), { prefix: "flush", timeoutMs: 1000 });
     const ref: LimiterRef = { id: "k", policy: RPM_TPM };
@@ -273,6 +297,18 @@ describeRedis("RedisStore on a 3-master Redis Cluster", () => {
       owners.add(ranges.find((g) => g.lo <= s && s <= g.hi)!.port);
     }
     expect(owners.size).toBe(3);
+  });
+
+  test("concurrency leases on Cluster: caps of one tag share a slot; caps over two tags are refused clearly", async () => {
+    const store = new RedisStore(client(), { prefix: "lease", timeoutMs: 2000 });
+    const prov: LimiterRef = { id: "prov:q", policy: RPM_TPM, tag: "prov:q" };
+    const model: LimiterRef = { id: "model:q:m", policy: RPM_TPM, tag: "prov:q" };
+    const caps = [{ ref: model, max: 1 }, { ref: prov, max: 3 }];
+    expect(await store.takeLease(caps, "a", 1000)).toBe(0);
+    expect(await store.takeLease(caps, "b", 1000)).toBeGreaterThan(0);
+    await store.dropLease(caps, "a");
+    expect(await store.takeLease(caps, "b", 1000)).toBe(0);
+    await expect(store.takeLease([{ ref: prov, max: 1 }, { ref: { id: "other", policy: RPM_TPM }, max: 1 }], "c", 1000)).rejects.toBeInstanceOf(StoreUsageError);
   });
 
   test("one acquire over different tags fails with a clear error", async () => {

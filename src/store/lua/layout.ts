@@ -53,6 +53,8 @@
  *   settle.ts         settle, and give back (refund + pacing slot)
  *   estimate-wait.ts  wait estimate for a request behind a line
  *   status.ts         windows and pacing, for stats and headers
+ *   lease.ts          concurrency leases (max_concurrent across nodes): a sorted
+ *                     set {<prefix>:<tag>}:lease:<id> of lease ids scored by expiry
  */
 import type { Cost, Dimension, Policy } from "../../core/policy.ts";
 import type { LimiterRef } from "../store.ts";
@@ -102,4 +104,9 @@ export function tagOf(ref: LimiterRef): string {
 /** `{<prefix>:<tag>}:<id>` */
 export function limiterKey(prefix: string, ref: LimiterRef): string {
   return `{${prefix}:${tagOf(ref)}}:${ref.id}`;
+}
+
+/** `{<prefix>:<tag>}:lease:<id>`: the concurrency leases of a limiter (lua/lease.ts). */
+export function leaseKey(prefix: string, ref: LimiterRef): string {
+  return `{${prefix}:${tagOf(ref)}}:lease:${ref.id}`;
 }
