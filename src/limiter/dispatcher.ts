@@ -190,7 +190,7 @@ export class Dispatcher {
     const { maxWaitMs, store } = this.opts;
     // Fast path: nobody waiting, a slot free, an in-process store that decides synchronously.
     // (With shared leases every request goes through the line, where its lease is taken.)
-    if (this.leaseCaps().length > 0) return this.enqueueWaiter(req, now);
+    if (this.leasing()) return this.enqueueWaiter(req, now);
     if (store.acquireNow && this.queue.size === 0 && !this.pumping && !req.front && this.hasRoom()) {
       const d = store.acquireNow(req.items, this.opts.horizonMs ?? DEFAULT_HORIZON_MS);
       if (d.allowed && d.delayMs < 1) {
@@ -405,7 +405,7 @@ export class Dispatcher {
       const head = this.queue.peek();
       if (!head || this.closed) return this.idle();
       if (!this.hasRoom()) return this.idle(); // release() (or a shared gate) pumps again
-      if (head.lease === null) {
+      if (head.lease === null && this.leasing()) {
         const taken = await this.takeLeaseFor(head);
         if (taken === "retry") return this.idle();
         if (taken === "gone") continue;
@@ -479,6 +479,12 @@ export class Dispatcher {
     w.resolve(this.permit(w.items, w.tickets ?? [], w.status, w.enqueuedAt, now, lease));
   }
 
+  /** Whether this line's caps are shared across nodes (a shared store, and a cap here or in a gate). */
+  private leasing(): boolean {
+    const { leases, store, maxConcurrent, gates } = this.opts;
+    return leases !== undefined && store.takeLease !== undefined && (maxConcurrent !== null || (gates?.length ?? 0) > 0);
+  }
+
   /** The shared caps of this line (none without a shared store or a cap). */
   private leaseCaps(): LeaseCap[] {
     const { leases, store, maxConcurrent, gates } = this.opts;
@@ -498,6 +504,7 @@ export class Dispatcher {
    * store failed it meanwhile: look at the line again).
    */
   private async takeLeaseFor(head: Waiter): Promise<"ok" | "retry" | "gone"> {
+    if (!this.leasing()) return "ok";
     const caps = this.leaseCaps();
     if (caps.length === 0) return "ok";
     const id = `${this.leasePrefix}:${++this.leaseSeq}`;
