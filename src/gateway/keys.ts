@@ -13,7 +13,9 @@ import type { Clock } from "../clock.ts";
 import type { Cost, Policy, Ticket, WindowStatus } from "../core/policy.ts";
 import type { GroupPolicy, KeyPolicy } from "../config/rate-limit-schema.ts";
 import { keyLabel } from "../config/secrets.ts";
+import { sleep } from "../sleep.ts";
 import { errors } from "../errors.ts";
+import { LeaseBook } from "../limiter/lease-book.ts";
 import { Dispatcher } from "../limiter/dispatcher.ts";
 import { isUnlimited, windowPolicy } from "../limiter/policies.ts";
 import type { LimiterRef, Store } from "../store/store.ts";
@@ -138,7 +140,10 @@ export class KeyRing {
         weight: p.weight,
         priority: p.priority,
         allowPriorityHeader: p.allow_priority_header,
-        slots: p.max_concurrent !== null || p.max_queued !== null ? new KeySlots(label, p.max_concurrent, p.max_queued) : null,
+        slots:
+          p.max_concurrent !== null || p.max_queued !== null
+            ? new KeySlots(label, p.max_concurrent, p.max_queued, leaseBook(store, { id, policy, tag }, p.max_concurrent))
+            : null,
         countsTokens: countsTokens(policy) || (group !== null && countsTokens(group.policy)) || [...modelRefs.values()].some((r) => countsTokens(r.policy)),
         counters: newCounters(),
       };
@@ -218,10 +223,12 @@ export class KeySlots {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
 
+  /** `leases`: with a shared store, the key's max_concurrent holds across nodes too. */
   constructor(
     private readonly label: string,
     private readonly maxConcurrent: number | null,
     private readonly maxQueued: number | null,
+    private readonly leases: LeaseBook | null = null,
   ) {}
 
   get queued(): number {
@@ -243,6 +250,28 @@ export class KeySlots {
    * gateway (waiting or in flight) instead.
    */
   async take(signal: AbortSignal): Promise<() => void> {
+    const local = await this.takeLocal(signal);
+    if (!this.leases?.active) return local;
+    // The node's slot is taken; now one across the nodes (asked again while all are busy elsewhere).
+    try {
+      for (;;) {
+        const got = await this.leases.take();
+        if ("id" in got) {
+          const id = got.id;
+          return once(() => {
+            this.leases!.drop(id);
+            local();
+          });
+        }
+        if (await sleep(got.retryInMs, signal)) throw errors.clientClosed();
+      }
+    } catch (e) {
+      local();
+      throw e;
+    }
+  }
+
+  private async takeLocal(signal: AbortSignal): Promise<() => void> {
     const release = once(() => {
       this.active--;
       this.waiting.shift()?.();
@@ -273,6 +302,13 @@ export class KeySlots {
     });
     return release;
   }
+}
+
+/** A key's max_concurrent across nodes, when the store is shared (Redis). */
+function leaseBook(store: Store, ref: LimiterRef, maxConcurrent: number | null): LeaseBook | null {
+  if (maxConcurrent === null || !store.takeLease) return null;
+  const caps = [{ ref, max: maxConcurrent }];
+  return new LeaseBook(store, () => caps);
 }
 
 function once(f: () => void): () => void {

@@ -12,6 +12,7 @@ import { sleep } from "../sleep.ts";
 import type { AcquireItem, LeaseCap, LimiterRef, Store } from "../store/store.ts";
 import type { ConcurrencyGate } from "./concurrency-gate.ts";
 import { FairQueue, type FairNode } from "./fair-queue.ts";
+import { LeaseBook, type LeaseTake } from "./lease-book.ts";
 
 export interface DispatcherOptions {
   readonly name: string;
@@ -33,7 +34,7 @@ export interface DispatcherOptions {
    * node, not just this one. Each node still keeps its own count too.
    */
   readonly leases?: { readonly own: LimiterRef; readonly gates?: readonly LimiterRef[] };
-  /** A lease's time to live (default 30 s): renewed every third of it while its request runs. */
+  /** A lease's time to live (default 30 s, lease-book.ts): renewed every third of it while its request runs. */
   readonly leaseTtlMs?: number;
 }
 
@@ -125,9 +126,6 @@ export interface DispatcherStats {
 }
 
 const DEFAULT_HORIZON_MS = 20;
-const DEFAULT_LEASE_TTL_MS = 30_000;
-/** A full shared cap sends no signal here when another node frees a slot: look again this often. */
-const LEASE_POLL_MS = 50;
 
 export class Dispatcher {
   /** Fair between client keys (weighted deficit round robin), strict by priority, FIFO within a key. */
@@ -142,14 +140,12 @@ export class Dispatcher {
   private lastSend: number | null = null;
   private counters = { sent: 0, timedOut: 0, cancelled: 0 };
   private opts: DispatcherOptions;
-  /** Live shared leases (held by claimed waiters and requests in flight), renewed while they run. */
-  private readonly leased = new Set<string>();
-  private renewTimer: ReturnType<typeof setInterval> | null = null;
-  private leaseSeq = 0;
-  private readonly leasePrefix = crypto.randomUUID();
+  /** Shared leases of claimed waiters and requests in flight (leases across nodes). */
+  private readonly leases: LeaseBook;
 
   constructor(opts: DispatcherOptions) {
     this.opts = opts;
+    this.leases = new LeaseBook(opts.store, () => this.leaseCaps(), opts.leaseTtlMs);
     for (const g of opts.gates ?? []) g.subscribe(() => this.queue.size > 0 && this.pump());
   }
 
@@ -505,12 +501,9 @@ export class Dispatcher {
    */
   private async takeLeaseFor(head: Waiter): Promise<"ok" | "retry" | "gone"> {
     if (!this.leasing()) return "ok";
-    const caps = this.leaseCaps();
-    if (caps.length === 0) return "ok";
-    const id = `${this.leasePrefix}:${++this.leaseSeq}`;
-    let wait: number;
+    let got: LeaseTake;
     try {
-      wait = await this.opts.store.takeLease!(caps, id, this.opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS);
+      got = await this.leases.take();
     } catch (e) {
       if (head.phase === "queued") {
         this.finish(head);
@@ -518,45 +511,23 @@ export class Dispatcher {
       }
       return "gone";
     }
-    if (wait > 0) {
-      this.sleep(Math.min(wait, LEASE_POLL_MS));
+    if ("retryInMs" in got) {
+      this.sleep(got.retryInMs);
       return "retry";
     }
-    this.leased.add(id);
-    this.renewing();
     if (head.phase !== "queued" || this.queue.peek() !== head || this.closed) {
-      this.release(id);
+      this.leases.drop(got.id);
       return "gone";
     }
-    head.lease = id;
+    head.lease = got.id;
     return "ok";
   }
 
   /** A waiter's lease goes back (it leaves, or waits for its rate slot without it). */
   private dropLease(w: Waiter): void {
     if (w.lease === null) return;
-    this.release(w.lease);
+    this.leases.drop(w.lease);
     w.lease = null;
-  }
-
-  private release(id: string): void {
-    this.leased.delete(id);
-    if (this.leased.size === 0 && this.renewTimer) {
-      clearInterval(this.renewTimer);
-      this.renewTimer = null;
-    }
-    void this.opts.store.dropLease?.(this.leaseCaps(), id).catch(() => {}); // else it expires
-  }
-
-  /** Keeps the live leases alive: a node that dies stops renewing, and its leases expire. */
-  private renewing(): void {
-    if (this.renewTimer) return;
-    const ttl = this.opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
-    this.renewTimer = setInterval(() => {
-      if (this.leased.size === 0) return;
-      void this.opts.store.renewLeases?.(this.leaseCaps(), [...this.leased], ttl).catch(() => {});
-    }, ttl / 3);
-    this.renewTimer.unref?.();
   }
 
   /** A request released to the upstream; its slot in flight is freed by release(). */
@@ -581,7 +552,7 @@ export class Dispatcher {
         if (released) return;
         released = true;
         this.freeSlot();
-        if (lease !== null) this.release(lease);
+        if (lease !== null) this.leases.drop(lease);
         if (this.queue.size > 0) this.pump();
       },
     };

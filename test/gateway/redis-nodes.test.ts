@@ -109,6 +109,24 @@ describeRedis("gateway nodes over one Redis", () => {
     }
   });
 
+  test("a key's max_concurrent holds across nodes too: 3 nodes, cap 1, its requests reach the upstream one at a time", async () => {
+    const up = scriptedUpstream(async () => {
+      await Bun.sleep(100);
+      return okJson();
+    });
+    const key = "lease-key-0123456789abcdef";
+    const gws = nodes(3, { store: { redis: redis.url, prefix: "keylease", timeout_ms: 2000 }, keys: { [key]: { max_concurrent: 1 } }, providers: [provider("up", up.url)] });
+    try {
+      const res = await Promise.all(Array.from({ length: 6 }, (_, i) => post(`${gws[i % 3]!.url}/v1/chat/completions`, chat(), { authorization: `Bearer ${key}` })));
+      expect(res.map((r) => r.status)).toEqual(Array(6).fill(200));
+      expect(up.maxInFlight).toBe(1); // per node it would be 1 on each: up to 3
+      expect((await redis.cli("keys", "{keylease:*}:lease:*")).trim()).toBe(""); // every lease given back (an empty set is deleted)
+    } finally {
+      await Promise.all(gws.map((g) => g.stop()));
+      await up.stop();
+    }
+  });
+
   test("on_failure local: Redis killed mid-load → per-node limits, health degraded, nothing stuck; back to Redis when it returns", async () => {
     const r = await startRedis();
     const mock = startMockUpstream({ port: 0 });
