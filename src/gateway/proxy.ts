@@ -108,7 +108,8 @@ export async function proxy(rt: Runtime, req: Request, path: string, search: str
       releaseKeySlot();
       throw errors.badGateway(provider.name, "no provider answered", false);
     }
-    res = await answer(rt, req, prep, provider, modelLine.countsTokens, sent, reservation, limitHeaders, releaseKeySlot);
+    const answered = answer(rt, req, prep, provider, modelLine.countsTokens, sent, reservation, limitHeaders, releaseKeySlot);
+    res = answered instanceof Response ? answered : await answered; // no promise step for a body handed over as is
   } catch (e) {
     res = errorResponse(e);
   }
@@ -164,7 +165,7 @@ function itemsOf(refs: readonly LimiterRef[], cost: Cost): AcquireItem[] {
 }
 
 /** Relays the upstream's answer to the client; when it ends, frees the slots and settles real usage. */
-async function answer(
+function answer(
   rt: Runtime,
   req: Request,
   prep: Prepared,
@@ -174,7 +175,7 @@ async function answer(
   reservation: Reservation,
   limitHeaders: Record<string, string> | undefined,
   releaseKeySlot: () => void,
-): Promise<Response> {
+): Response | Promise<Response> {
   const { key, model, cost, endpoint, metered, askUsage } = prep;
   provider.counters.queueWait.record(sent.waitedMs);
   key?.counters.queueWait.record(sent.waitedMs);
@@ -218,18 +219,20 @@ async function answer(
 
   if (!isSse) {
     // A whole answer (JSON): read it natively, settle, answer with the bytes; cheaper than a JS stream.
-    let bytes: Uint8Array<ArrayBuffer>;
-    try {
-      bytes = new Uint8Array(await res.arrayBuffer());
-    } catch (e) {
-      permit?.release();
-      releaseKeySlot();
-      reservation.settle(SENT_NOTHING_USED);
-      throw req.signal.aborted ? errors.clientClosed() : errors.badGateway(provider.name, "the answer broke off", true);
-    }
-    tap?.transform(bytes);
-    finish();
-    return new Response(bytes, init);
+    return res.arrayBuffer().then(
+      (buf) => {
+        const bytes = new Uint8Array(buf);
+        tap?.transform(bytes);
+        finish();
+        return new Response(bytes, init);
+      },
+      () => {
+        permit?.release();
+        releaseKeySlot();
+        reservation.settle(SENT_NOTHING_USED);
+        throw req.signal.aborted ? errors.clientClosed() : errors.badGateway(provider.name, "the answer broke off", true);
+      },
+    );
   }
 
   // A stream: passed on chunk by chunk, never buffered whole.
