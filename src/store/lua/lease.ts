@@ -10,6 +10,15 @@
  * longest lease.
  */
 
+/** tm: ARGV[1] as now_ms, or Redis TIME when negative (the library's clock(), without the library). */
+const NOW = String.raw`
+local tm = tonumber(ARGV[1])
+if tm < 0 then
+  local t = redis.call('TIME')
+  tm = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+end
+`;
+
 /**
  * TAKE: one lease on every listed cap at once, or none.
  * KEYS      the lease sets, one per cap
@@ -20,13 +29,7 @@
  * Returns 0 when taken, else the ms until the earliest lease of a full set
  * expires (an upper bound on the wait: a release comes sooner).
  */
-export const LEASE_TAKE = String.raw`
-local tm = tonumber(ARGV[1])
-if tm < 0 then
-  local t = redis.call('TIME')
-  tm = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-end
-local ttl, id = tonumber(ARGV[2]), ARGV[3]
+export const LEASE_TAKE = String.raw`${NOW}local ttl, id = tonumber(ARGV[2]), ARGV[3]
 local wait = 0
 for i = 1, #KEYS do
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', tm)
@@ -50,13 +53,7 @@ return 0
  * ARGV[1]   now_ms (negative = Redis TIME), ARGV[2] ttl_ms, ARGV[3..] lease ids
  * Returns the number of leases renewed (per key, summed).
  */
-export const LEASE_RENEW = String.raw`
-local tm = tonumber(ARGV[1])
-if tm < 0 then
-  local t = redis.call('TIME')
-  tm = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-end
-local ttl, n = tonumber(ARGV[2]), 0
+export const LEASE_RENEW = String.raw`${NOW}local ttl, n = tonumber(ARGV[2]), 0
 for i = 1, #KEYS do
   for j = 3, #ARGV do n = n + redis.call('ZADD', KEYS[i], 'XX', 'CH', tm + ttl, ARGV[j]) end
   redis.call('PEXPIRE', KEYS[i], ttl + 1000)
