@@ -34,8 +34,6 @@ export interface DispatcherOptions {
    * node, not just this one. Each node still keeps its own count too.
    */
   readonly leases?: { readonly own: LimiterRef; readonly gates?: readonly LimiterRef[] };
-  /** A lease's time to live (default 30 s, lease-book.ts): renewed every third of it while its request runs. */
-  readonly leaseTtlMs?: number;
 }
 
 export interface AdmitRequest {
@@ -145,7 +143,7 @@ export class Dispatcher {
 
   constructor(opts: DispatcherOptions) {
     this.opts = opts;
-    this.leases = new LeaseBook(opts.store, () => this.leaseCaps(), opts.leaseTtlMs);
+    this.leases = new LeaseBook(opts.store, () => this.leaseCaps());
     for (const g of opts.gates ?? []) g.subscribe(() => this.queue.size > 0 && this.pump());
   }
 
@@ -475,16 +473,20 @@ export class Dispatcher {
     w.resolve(this.permit(w.items, w.tickets ?? [], w.status, w.enqueuedAt, now, lease));
   }
 
-  /** Whether this line's caps are shared across nodes (a shared store, and a cap here or in a gate). */
-  private leasing(): boolean {
-    const { leases, store, maxConcurrent, gates } = this.opts;
-    return leases !== undefined && store.takeLease !== undefined && (maxConcurrent !== null || (gates?.length ?? 0) > 0);
+  /** Whether this line caps requests in flight, itself or through a gate shared with other lines. */
+  private capped(): boolean {
+    return this.opts.maxConcurrent !== null || (this.opts.gates?.length ?? 0) > 0;
   }
 
-  /** The shared caps of this line (none without a shared store or a cap). */
+  /** Whether this line's caps are shared across nodes (a shared store, and a cap). */
+  private leasing(): boolean {
+    return this.opts.leases !== undefined && this.opts.store.takeLease !== undefined && this.capped();
+  }
+
+  /** The shared caps of this line (none unless leasing). */
   private leaseCaps(): LeaseCap[] {
-    const { leases, store, maxConcurrent, gates } = this.opts;
-    if (!leases || !store.takeLease) return [];
+    const { leases, maxConcurrent, gates } = this.opts;
+    if (!leases || !this.leasing()) return [];
     const caps: LeaseCap[] = [];
     if (maxConcurrent !== null) caps.push({ ref: leases.own, max: maxConcurrent });
     (gates ?? []).forEach((g, i) => {
@@ -495,12 +497,11 @@ export class Dispatcher {
   }
 
   /**
-   * Takes a shared lease for the head: "ok" (taken, or no shared caps), "retry"
+   * Takes a shared lease for the head (when leasing): "ok" (taken), "retry"
    * (full across the nodes: a look is scheduled), "gone" (the head left or the
    * store failed it meanwhile: look at the line again).
    */
   private async takeLeaseFor(head: Waiter): Promise<"ok" | "retry" | "gone"> {
-    if (!this.leasing()) return "ok";
     let got: LeaseTake;
     try {
       got = await this.leases.take();
@@ -547,7 +548,7 @@ export class Dispatcher {
       tickets,
       status,
       waitedMs: now - enqueuedAt,
-      capped: this.opts.maxConcurrent !== null || (this.opts.gates?.length ?? 0) > 0,
+      capped: this.capped(),
       release: () => {
         if (released) return;
         released = true;

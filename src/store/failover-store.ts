@@ -78,20 +78,11 @@ export class FailoverStore implements Store {
   }
 
   acquire(items: readonly AcquireItem[], horizonMs: number): Promise<Decision> {
-    // Redis up and connected (the common case): straight to it, no async layers per decision.
-    if (this.up && this.connecting === null) {
-      return this.redis.acquire(items, horizonMs).catch((e: unknown) => {
-        if (e instanceof StoreUsageError) throw e;
-        this.failed(e);
-        return this.use((s) => this.acquireFrom(s, items, horizonMs));
-      });
-    }
-    return this.use((s) => this.acquireFrom(s, items, horizonMs));
+    return this.use((s) => (s === this.local ? s.acquire(items, horizonMs).then((d) => this.markLocal(d)) : s.acquire(items, horizonMs)));
   }
 
-  private async acquireFrom(s: Store, items: readonly AcquireItem[], horizonMs: number): Promise<Decision> {
-    const d = await s.acquire(items, horizonMs);
-    if (d.allowed && s === this.local) for (const t of d.tickets) this.issuedLocally.add(t);
+  private markLocal(d: Decision): Decision {
+    if (d.allowed) for (const t of d.tickets) this.issuedLocally.add(t);
     return d;
   }
 
@@ -145,17 +136,34 @@ export class FailoverStore implements Store {
     await this.local.close();
   }
 
-  /** Redis while it answers; on an outage the local store or a 503, per on_failure. */
-  private async use<T>(op: (s: Store) => Promise<T>): Promise<T> {
+  /**
+   * Redis while it answers; on an outage the local store or a 503, per on_failure.
+   * Redis up and connected (the common case): straight to it, no async layer.
+   */
+  private use<T>(op: (s: Store) => Promise<T>): Promise<T> {
+    if (this.up && this.connecting === null) return op(this.redis).catch((e: unknown) => this.afterFailure(e, op));
+    return this.useWhenUnsure(op);
+  }
+
+  private async useWhenUnsure<T>(op: (s: Store) => Promise<T>): Promise<T> {
     if (this.connecting) await this.connecting;
     if (this.up) {
       try {
         return await op(this.redis);
       } catch (e) {
-        if (e instanceof StoreUsageError) throw e;
-        this.failed(e);
+        return this.afterFailure(e, op);
       }
     }
+    return this.fallback(op);
+  }
+
+  private afterFailure<T>(e: unknown, op: (s: Store) => Promise<T>): Promise<T> {
+    if (e instanceof StoreUsageError) throw e;
+    this.failed(e);
+    return this.fallback(op);
+  }
+
+  private fallback<T>(op: (s: Store) => Promise<T>): Promise<T> {
     if (this.opts.onFailure === "reject") throw errors.storeUnavailable();
     return op(this.local);
   }

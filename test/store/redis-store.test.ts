@@ -115,23 +115,23 @@ describeRedis("RedisStore on standalone Redis", () => {
     const prov: LimiterRef = { id: "prov:p", policy: RPM_TPM, tag: "prov:p" };
     const model: LimiterRef = { id: "model:p:m", policy: RPM_TPM, tag: "prov:p" };
     const caps = [{ ref: prov, max: 2 }];
-    expect(await store.takeLease(caps, "a", 400)).toBe(0);
-    expect(await store.takeLease(caps, "b", 400)).toBe(0);
-    const wait = await store.takeLease(caps, "c", 400);
-    expect(wait).toBeGreaterThan(300); // until "a" expires
-    expect(wait).toBeLessThanOrEqual(400);
+    expect(await store.takeLease(caps, "a", 1000)).toBe(0);
+    expect(await store.takeLease(caps, "b", 1000)).toBe(0);
+    const wait = await store.takeLease(caps, "c", 1000);
+    expect(wait).toBeGreaterThan(500); // until "a" expires
+    expect(wait).toBeLessThanOrEqual(1000);
     // Two caps: the model has room, the provider not: nothing is taken on either.
-    expect(await store.takeLease([{ ref: model, max: 5 }, ...caps], "d", 400)).toBeGreaterThan(0);
+    expect(await store.takeLease([{ ref: model, max: 5 }, ...caps], "d", 1000)).toBeGreaterThan(0);
     expect(await redis.cli("zcard", "{lease:prov:p}:lease:model:p:m")).toBe("0");
     await store.dropLease(caps, "a");
-    expect(await store.takeLease([{ ref: model, max: 5 }, ...caps], "d", 400)).toBe(0);
+    expect(await store.takeLease([{ ref: model, max: 5 }, ...caps], "d", 1000)).toBe(0);
     expect(await redis.cli("zcard", "{lease:prov:p}:lease:model:p:m")).toBe("1");
     // "b" is renewed, "d" is not: after the first ttl only "d" has expired.
-    await Bun.sleep(250);
-    await store.renewLeases(caps, ["b"], 400);
-    await Bun.sleep(250);
-    expect(await store.takeLease(caps, "e", 400)).toBe(0); // "d" expired: a crashed holder frees its slot
-    expect(await store.takeLease(caps, "f", 400)).toBeGreaterThan(0); // "b" (renewed) and "e" hold both
+    await Bun.sleep(600);
+    await store.renewLeases(caps, ["b"], 1000);
+    await Bun.sleep(600);
+    expect(await store.takeLease(caps, "e", 1000)).toBe(0); // "d" expired: a crashed holder frees its slot
+    expect(await store.takeLease(caps, "f", 1000)).toBeGreaterThan(0); // "b" (renewed) and "e" hold both
   });
 
   test("EVALSHA survives SCRIPT FLUSH", async () => {
@@ -185,7 +185,7 @@ describeRedis("RedisStore on standalone Redis", () => {
     const ref: LimiterRef = { id: "k", policy: { pacing: null, windows: [{ name: "rpm", dim: "requests", limit: 40, windowMs: 60_000, segments: 60 }] } };
     await store.acquire([{ ref: { id: "warm", policy: RPM_TPM }, cost: cost(1) }], 0); // scripts loaded
     await redis.cli("config", "resetstat");
-    await redis.cli("client", "pause", "300", "all");
+    await redis.cli("client", "pause", "1000", "all"); // far longer than issuing the 50 below, even on a busy machine
     // One acquire per macrotask: no two share a tick.
     const ds: Promise<boolean>[] = [];
     for (let i = 0; i < 50; i++) {
