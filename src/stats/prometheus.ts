@@ -19,6 +19,12 @@ class Writer {
     this.families.get(family)!.push(`${name}${fmtLabels(labels)} ${fmtValue(value)}`);
   }
 
+  /** A family with a single sample. */
+  one(name: string, type: "counter" | "gauge", help: string, labels: Labels, value: number): void {
+    this.metric(name, type, help);
+    this.sample(name, labels, value);
+  }
+
   histogram(name: string, help: string, labels: Labels, h: HistogramSnapshot): void {
     this.metric(name, "histogram", help);
     h.le.forEach((le, i) => this.sample(`${name}_bucket`, { ...labels, le: String(le) }, h.counts[i]!, name));
@@ -46,45 +52,32 @@ function fmtValue(v: number): string {
 
 export function renderPrometheus(s: StatsSnapshot): string {
   const w = new Writer();
-  w.metric("limitrate_uptime_seconds", "gauge", "Seconds since this node started.");
-  w.sample("limitrate_uptime_seconds", {}, s.uptime_seconds);
-  w.metric("limitrate_store_up", "gauge", "1 when the limit store is healthy (0 while degraded or down).");
-  w.sample("limitrate_store_up", { kind: s.store.kind, state: s.store.state }, s.store.state === "ok" ? 1 : 0);
+  w.one("limitrate_uptime_seconds", "gauge", "Seconds since this node started.", {}, s.uptime_seconds);
+  w.one("limitrate_store_up", "gauge", "1 when the limit store is healthy (0 while degraded or down).", { kind: s.store.kind, state: s.store.state }, s.store.state === "ok" ? 1 : 0);
 
   for (const p of s.providers) {
     const l = { provider: p.provider };
     w.metric("limitrate_provider_requests_total", "counter", "Routed requests by provider and final status.");
     for (const [status, n] of Object.entries(p.by_status)) w.sample("limitrate_provider_requests_total", { ...l, status }, n);
-    w.metric("limitrate_queue_depth", "gauge", "Requests waiting to be sent to the provider.");
-    w.sample("limitrate_queue_depth", l, p.waiting_in_acquire);
-    w.metric("limitrate_in_flight", "gauge", "Requests in flight to the provider.");
-    w.sample("limitrate_in_flight", l, p.in_flight);
-    w.metric("limitrate_sent_total", "counter", "Requests released to the provider.");
-    w.sample("limitrate_sent_total", l, p.sent);
-    w.metric("limitrate_upstream_429_total", "counter", "429 answers received from the provider.");
-    w.sample("limitrate_upstream_429_total", l, p.upstream_429);
-    w.metric("limitrate_upstream_retries_total", "counter", "Upstream retries after 429/5xx or a dropped connection.");
-    w.sample("limitrate_upstream_retries_total", l, p.retries);
-    w.metric("limitrate_queue_timeouts_total", "counter", "Requests answered 503 because their wait would exceed max_wait_seconds.");
-    w.sample("limitrate_queue_timeouts_total", l, p.queue_timeouts);
+    w.one("limitrate_queue_depth", "gauge", "Requests waiting to be sent to the provider.", l, p.waiting_in_acquire);
+    w.one("limitrate_in_flight", "gauge", "Requests in flight to the provider.", l, p.in_flight);
+    w.one("limitrate_sent_total", "counter", "Requests released to the provider.", l, p.sent);
+    w.one("limitrate_upstream_429_total", "counter", "429 answers received from the provider.", l, p.upstream_429);
+    w.one("limitrate_upstream_retries_total", "counter", "Upstream retries after 429/5xx or a dropped connection.", l, p.retries);
+    w.one("limitrate_queue_timeouts_total", "counter", "Requests answered 503 because their wait would exceed max_wait_seconds.", l, p.queue_timeouts);
     w.metric("limitrate_provider_tokens_total", "counter", "Tokens used at the provider (settled), by direction.");
     w.sample("limitrate_provider_tokens_total", { ...l, direction: "in" }, p.tokens_in);
     w.sample("limitrate_provider_tokens_total", { ...l, direction: "out" }, p.tokens_out);
     w.histogram("limitrate_queue_wait_ms", "Time waited in line before being sent, ms.", l, p.queue_wait_ms);
     for (const m of p.model_lines) {
       const ml = { provider: p.provider, model: m.model };
-      w.metric("limitrate_model_queue_depth", "gauge", "Requests waiting in the line of a model with limits of its own.");
-      w.sample("limitrate_model_queue_depth", ml, m.waiting_in_acquire);
-      w.metric("limitrate_model_in_flight", "gauge", "Requests in flight for a model with limits of its own.");
-      w.sample("limitrate_model_in_flight", ml, m.in_flight);
-      w.metric("limitrate_model_sent_total", "counter", "Requests released from a model's line.");
-      w.sample("limitrate_model_sent_total", ml, m.sent);
-      w.metric("limitrate_model_queue_timeouts_total", "counter", "Requests answered 503 by a model's line (max_wait_seconds).");
-      w.sample("limitrate_model_queue_timeouts_total", ml, m.queue_timeouts);
+      w.one("limitrate_model_queue_depth", "gauge", "Requests waiting in the line of a model with limits of its own.", ml, m.waiting_in_acquire);
+      w.one("limitrate_model_in_flight", "gauge", "Requests in flight for a model with limits of its own.", ml, m.in_flight);
+      w.one("limitrate_model_sent_total", "counter", "Requests released from a model's line.", ml, m.sent);
+      w.one("limitrate_model_queue_timeouts_total", "counter", "Requests answered 503 by a model's line (max_wait_seconds).", ml, m.queue_timeouts);
     }
     if (p.learned_rpm !== null) {
-      w.metric("limitrate_learned_rpm", "gauge", "mode adaptive: the provider rate learned so far, requests per minute.");
-      w.sample("limitrate_learned_rpm", l, p.learned_rpm);
+      w.one("limitrate_learned_rpm", "gauge", "mode adaptive: the provider rate learned so far, requests per minute.", l, p.learned_rpm);
     }
     w.histogram("limitrate_upstream_latency_ms", "Upstream time to response headers, ms.", l, p.upstream_latency_ms);
   }
@@ -97,8 +90,7 @@ export function renderPrometheus(s: StatsSnapshot): string {
     w.metric("limitrate_key_tokens_total", "counter", "Tokens used by the key (settled), by direction.");
     w.sample("limitrate_key_tokens_total", { ...l, direction: "in" }, k.tokens_in);
     w.sample("limitrate_key_tokens_total", { ...l, direction: "out" }, k.tokens_out);
-    w.metric("limitrate_key_spend_usd_total", "counter", "USD spent by the key (settled, priced per model).");
-    w.sample("limitrate_key_spend_usd_total", l, k.spend_usd);
+    w.one("limitrate_key_spend_usd_total", "counter", "USD spent by the key (settled, priced per model).", l, k.spend_usd);
     w.histogram("limitrate_key_queue_wait_ms", "Time the key's requests waited in provider lines, ms.", l, k.queue_wait_ms);
     w.metric("limitrate_key_window_used", "gauge", "Usage counted in the key's current window, by limit.");
     w.metric("limitrate_key_window_limit", "gauge", "The key's limit, by limit name.");
@@ -109,12 +101,9 @@ export function renderPrometheus(s: StatsSnapshot): string {
   }
   for (const g of s.groups) {
     const l = { group: g.group };
-    w.metric("limitrate_group_requests_total", "counter", "Requests of the group's keys.");
-    w.sample("limitrate_group_requests_total", l, g.requests);
-    w.metric("limitrate_group_rejected_total", "counter", "Requests refused by the group's limits.");
-    w.sample("limitrate_group_rejected_total", l, g.rejected);
-    w.metric("limitrate_group_spend_usd_total", "counter", "USD spent by the group's keys (settled).");
-    w.sample("limitrate_group_spend_usd_total", l, g.spend_usd);
+    w.one("limitrate_group_requests_total", "counter", "Requests of the group's keys.", l, g.requests);
+    w.one("limitrate_group_rejected_total", "counter", "Requests refused by the group's limits.", l, g.rejected);
+    w.one("limitrate_group_spend_usd_total", "counter", "USD spent by the group's keys (settled).", l, g.spend_usd);
   }
   return w.text();
 }
