@@ -2,16 +2,7 @@
 import type { GroupStats } from "../../src/bench/result.ts";
 
 /** mulberry32: a repeatable Math.random replacement. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as seeded } from "../core/prng.ts";
 
 const lat = (p50: number, p90: number, p99: number, max: number, count: number) => ({
   count,
