@@ -9,7 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import type { LoadResult } from "./lib/load.ts";
-import { runScript, startServer, type ServerProc } from "./lib/proc.ts";
+import { runScript, ServerGroup } from "./lib/proc.ts";
 import { fmt, median, table } from "./lib/stats.ts";
 import { headline, type Headline } from "./lib/summary.ts";
 import { CHAT_BODY, CHAT_PATH, fetchCapEnv } from "./lib/workload.ts";
@@ -38,12 +38,8 @@ interface Variant {
 export async function runAddedLatency(o: LatencyOptions): Promise<Headline[]> {
   const perRun = Math.ceil(o.requests / o.rounds);
   console.log(`\n## added latency — sequential non-stream chat, ${perRun * o.rounds} requests per variant in ${o.rounds} rounds`);
-  const servers: ServerProc[] = [];
-  const start = async (script: string, args: string[]) => {
-    const s = await startServer(script, args, { env: ENV });
-    servers.push(s);
-    return s;
-  };
+  const servers = new ServerGroup({ env: ENV });
+  const start = (script: string, args: string[]) => servers.start(script, args);
   try {
     const mock = await start("serve-mock.ts", []);
     const proxy = await start("serve-proxy.ts", ["--upstream", mock.url]);
@@ -73,7 +69,7 @@ export async function runAddedLatency(o: LatencyOptions): Promise<Headline[]> {
     }
     return printReport(variants, results);
   } finally {
-    await Promise.all(servers.map((s) => s.stop()));
+    await servers.stopAll();
   }
 }
 

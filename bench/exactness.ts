@@ -23,7 +23,7 @@
  */
 import { parseArgs } from "node:util";
 import type { LoadResult } from "./lib/load.ts";
-import { runScript, startServer, type ServerProc } from "./lib/proc.ts";
+import { runScript, ServerGroup, type ServerProc } from "./lib/proc.ts";
 import { fmt, table } from "./lib/stats.ts";
 import { headline, type Headline } from "./lib/summary.ts";
 import { CHAT_PATH, fetchCapEnv } from "./lib/workload.ts";
@@ -92,12 +92,8 @@ function gatewayConfig(open: string, capped: string, tokens: string): Record<str
 export async function runExactness(o: ExactnessOptions): Promise<Headline[]> {
   const oneWindow = o.durationS < 59;
   console.log(`\n## 7. exactness under overload — ${o.durationS} s, memory store, counted at the upstream; ${oneWindow ? "one window (short run)" : "past the first minute"}`);
-  const servers: ServerProc[] = [];
-  const start = async (script: string, args: string[]) => {
-    const s = await startServer(script, args, { env: ENV });
-    servers.push(s);
-    return s;
-  };
+  const servers = new ServerGroup({ env: ENV });
+  const start = (script: string, args: string[]) => servers.start(script, args);
   const out: Headline[] = [];
   try {
     const open = await start("serve-tally-mock.ts", []);
@@ -146,7 +142,7 @@ export async function runExactness(o: ExactnessOptions): Promise<Headline[]> {
     console.log(`offered load: keys ${offered[0]} requests, capped ${offered[1]}, tokens ${offered[2]} in ${o.durationS} s ` +
       `(${loads.map((l) => JSON.stringify(l.byStatus)).join("; ")})`);
   } finally {
-    await Promise.all(servers.map((s) => s.stop()));
+    await servers.stopAll();
   }
   return out;
 }

@@ -24,7 +24,7 @@ import { parseArgs } from "node:util";
 import { startRedis, type TestRedis } from "../test/helpers/redis.ts";
 import type { LoadResult } from "./lib/load.ts";
 import { ensurePortkey, PORTKEY_PACKAGE, PORTKEY_VERSION, portkeyHeaders, startPortkey } from "./lib/portkey.ts";
-import { cpuMs, rssKb, runScript, startServer, type ServerProc } from "./lib/proc.ts";
+import { cpuMs, rssKb, runScript, ServerGroup, type ServerProc } from "./lib/proc.ts";
 import { fmt, median, table } from "./lib/stats.ts";
 import { headline, type Headline } from "./lib/summary.ts";
 import { CHAT_BODY, CHAT_PATH, fetchCapEnv } from "./lib/workload.ts";
@@ -101,13 +101,9 @@ async function storeState(url: string): Promise<string> {
 
 export async function runGateways(o: GatewaysOptions): Promise<Headline[]> {
   console.log(`\n## 1. gateways side by side — non-stream chat, concurrency ${o.concurrency}, ${o.warmupS}s warm-up + ${o.durationS}s, ${o.rounds} rounds, same mock upstream`);
-  const servers: ServerProc[] = [];
+  const servers = new ServerGroup({ env: ENV });
   let redis: TestRedis | null = null;
-  const start = async (script: string, args: string[]) => {
-    const s = await startServer(script, args, { env: ENV });
-    servers.push(s);
-    return s;
-  };
+  const start = (script: string, args: string[]) => servers.start(script, args);
   const out: Headline[] = [];
   try {
     const mock = await start("serve-mock.ts", []);
@@ -129,7 +125,7 @@ export async function runGateways(o: GatewaysOptions): Promise<Headline[]> {
       else {
         try {
           const pk = await startPortkey(inst);
-          servers.push(pk);
+          servers.add(pk);
           variants.push({ id: "portkey", name: `Portkey ${PORTKEY_VERSION} (node ${inst.nodeVersion})`, middle: pk, target: pk.url, headers: portkeyHeaders(`${mock.url}/v1`) });
         } catch (e) {
           portkeyNote = (e as Error).message;
@@ -152,7 +148,7 @@ export async function runGateways(o: GatewaysOptions): Promise<Headline[]> {
     const peaks = new Map(variants.map((v) => [v.id, v.middle ? hwmKb(v.middle.pid) : null]));
     out.push(...report(variants, samples, idleRss, peaks, redisStore, portkeyNote));
   } finally {
-    await Promise.all(servers.map((s) => s.stop()));
+    await servers.stopAll();
     await redis?.close();
   }
   return out;

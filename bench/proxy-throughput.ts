@@ -14,7 +14,7 @@
  *   bun bench/proxy-throughput.ts [--short] [--rounds 3] [--duration 5] [--concurrency 64]
  */
 import { parseArgs } from "node:util";
-import { cpuMs, runScript, startServer, type ServerProc } from "./lib/proc.ts";
+import { cpuMs, runScript, ServerGroup, type ServerProc } from "./lib/proc.ts";
 import type { LoadResult } from "./lib/load.ts";
 import { fmt, median, table } from "./lib/stats.ts";
 import { headline, type Headline } from "./lib/summary.ts";
@@ -65,12 +65,8 @@ async function measure(v: Variant, o: ThroughputOptions): Promise<Sample> {
 
 export async function runThroughput(o: ThroughputOptions): Promise<Headline[]> {
   console.log(`\n## proxy throughput — non-stream chat, concurrency ${o.concurrency}, ${o.warmupS}s warm-up + ${o.durationS}s, ${o.rounds} rounds`);
-  const servers: ServerProc[] = [];
-  const start = async (script: string, args: string[]) => {
-    const s = await startServer(script, args, { env: ENV });
-    servers.push(s);
-    return s;
-  };
+  const servers = new ServerGroup({ env: ENV });
+  const start = (script: string, args: string[]) => servers.start(script, args);
   try {
     const mock = await start("serve-mock.ts", []);
     const proxy = await start("serve-proxy.ts", ["--upstream", mock.url]);
@@ -98,7 +94,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<Headline[]> {
     }
     return printReport(variants, samples);
   } finally {
-    await Promise.all(servers.map((s) => s.stop()));
+    await servers.stopAll();
   }
 }
 

@@ -94,6 +94,27 @@ export async function startServer(script: string, args: readonly string[], opts:
   };
 }
 
+/** The servers one bench starts, stopped together when it ends. */
+export class ServerGroup {
+  private readonly procs: ServerProc[] = [];
+
+  constructor(private readonly opts: SpawnOptions = {}) {}
+
+  async start(script: string, args: readonly string[]): Promise<ServerProc> {
+    return this.add(await startServer(script, args, this.opts));
+  }
+
+  /** A server started some other way, to be stopped with the rest. */
+  add(s: ServerProc): ServerProc {
+    this.procs.push(s);
+    return s;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.procs.splice(0).map((s) => s.stop()));
+  }
+}
+
 export interface ChildRun {
   readonly pid: number;
   /** Resolves with the child's stdout once it exits 0 within `timeoutMs`. */
