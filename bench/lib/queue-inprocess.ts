@@ -16,6 +16,7 @@
 import { parseArgs } from "node:util";
 import { configSchema } from "../../src/config/schema.ts";
 import { startGateway } from "../../src/gateway/server.ts";
+import { minimalQueue } from "./minimal-queue.ts";
 import { CHAT_PATH } from "./workload.ts";
 
 export interface InProcessResult {
@@ -73,45 +74,8 @@ function limitrate(): Impl {
 }
 
 function minimal(): Impl {
-  const line: (() => void)[] = [];
-  let busy = false;
-  let lastSend = -Infinity;
-  let closed = false;
-  const pump = (): void => {
-    if (busy || line.length === 0) return;
-    const wait = lastSend + intervalS * 1000 - performance.now();
-    if (wait > 0) {
-      setTimeout(pump, wait);
-      return;
-    }
-    busy = true;
-    lastSend = performance.now();
-    line.shift()!();
-  };
-  return {
-    async fetch(req) {
-      const raw = await req.text();
-      const json: unknown = JSON.parse(raw);
-      if (typeof json !== "object" || json === null || !("model" in json)) return new Response("model required", { status: 400 });
-      await new Promise<void>((resolve) => {
-        line.push(resolve);
-        pump();
-      });
-      if (closed) return new Response("closed", { status: 503 });
-      try {
-        const res = await fetch(`${upstream}${CHAT_PATH}`, { method: "POST", headers: { "content-type": "application/json" }, body: raw });
-        return new Response(await res.arrayBuffer(), { status: res.status, headers: { "content-type": "application/json" } });
-      } finally {
-        busy = false;
-        pump();
-      }
-    },
-    waiting: () => line.length,
-    async stop() {
-      closed = true;
-      for (const r of line.splice(0)) r();
-    },
-  };
+  const q = minimalQueue(upstream, intervalS * 1000);
+  return { fetch: q.fetch, waiting: () => q.waiting, stop: async () => q.close() };
 }
 
 const post = (path: string) => fetch(upstream + path, { method: "POST" }).then((r) => r.arrayBuffer());
