@@ -42,6 +42,7 @@
  * Links: a node's `prev`/`next` point to its neighbours within its flow
  * (not across the whole line as in WaitQueue); only this class reads them.
  */
+import { linkFirst, linkLast, unlink } from "./linked-list.ts";
 import type { QueueNode } from "./wait-queue.ts";
 
 export interface FairNode extends QueueNode {
@@ -84,9 +85,9 @@ interface Flow<T> {
 interface Level<T> {
   readonly priority: number;
   readonly flows: Map<string, Flow<T>>;
-  /** Round-robin order: `first` holds the turn. */
-  first: Flow<T> | null;
-  last: Flow<T> | null;
+  /** Round-robin order of the active flows: `head` holds the turn. */
+  head: Flow<T> | null;
+  tail: Flow<T> | null;
   count: number;
 }
 
@@ -126,14 +127,10 @@ export class FairQueue<T extends FairNode> {
     let flow = level.flows.get(node.flow);
     if (!flow) {
       flow = this.openFlow(level, node.flow);
-      appendFlow(level, flow);
+      linkLast(level, flow);
     }
     flow.weight = weightOf(node);
-    node.prev = flow.tail;
-    node.next = null;
-    if (flow.tail) flow.tail.next = node;
-    else flow.head = node;
-    flow.tail = node;
+    linkLast(flow, node);
     this.linked(flow, node);
   }
 
@@ -148,16 +145,12 @@ export class FairQueue<T extends FairNode> {
     const level = this.levelFor(priorityOf(node));
     let flow = level.flows.get(node.flow);
     if (!flow) flow = this.openFlow(level, node.flow);
-    else unlinkFlow(level, flow);
-    prependFlow(level, flow);
+    else unlink(level, flow);
+    linkFirst(level, flow);
     flow.weight = weightOf(node);
     flow.granted = true;
     flow.deficit += costOf(node);
-    node.next = flow.head;
-    node.prev = null;
-    if (flow.head) flow.head.prev = node;
-    else flow.tail = node;
-    flow.head = node;
+    linkFirst(flow, node);
     this.linked(flow, node);
   }
 
@@ -168,11 +161,7 @@ export class FairQueue<T extends FairNode> {
     const flow = level?.flows.get(node.flow);
     if (!level || !flow) return false; // not ours: its priority or flow changed while queued
     if (isNext(level, flow, node, costOf(node))) flow.deficit -= costOf(node);
-    if (node.prev) node.prev.next = node.next;
-    else flow.head = node.next as T | null;
-    if (node.next) node.next.prev = node.prev;
-    else flow.tail = node.prev as T | null;
-    node.prev = node.next = null;
+    unlink(flow, node);
     node.queued = false;
     flow.count--;
     flow.costSum -= costOf(node);
@@ -223,7 +212,7 @@ export class FairQueue<T extends FairNode> {
   *[Symbol.iterator](): IterableIterator<T> {
     for (const level of this.levels) {
       const ring: SimFlow<T>[] = [];
-      for (let f = level.first; f; f = f.next) {
+      for (let f = level.head; f; f = f.next) {
         ring.push({ weight: f.weight, deficit: f.deficit, granted: f.granted, node: f.head!, cost: costOf(f.head!) });
       }
       yield* simulate(ring, this.quantum);
@@ -238,7 +227,7 @@ export class FairQueue<T extends FairNode> {
   private select(level: Level<T>): Flow<T> {
     let misses = 0;
     for (;;) {
-      const f = level.first!;
+      const f = level.head!;
       if (!f.granted) {
         f.deficit += this.quantum * f.weight;
         f.granted = true;
@@ -247,9 +236,9 @@ export class FairQueue<T extends FairNode> {
       if (cost <= f.deficit) return f;
       // Turn over: to the back of the round, keeping the deficit.
       f.granted = false;
-      if (level.first !== level.last) {
-        unlinkFlow(level, f);
-        appendFlow(level, f);
+      if (level.head !== level.tail) {
+        unlink(level, f);
+        linkLast(level, f);
       }
       if (++misses >= level.flows.size) {
         fastForward(roundOf(level), (x) => costOf(x.head!), this.quantum);
@@ -261,7 +250,7 @@ export class FairQueue<T extends FairNode> {
   private levelFor(priority: number): Level<T> {
     let level = this.byPriority.get(priority);
     if (level) return level;
-    level = { priority, flows: new Map(), first: null, last: null, count: 0 };
+    level = { priority, flows: new Map(), head: null, tail: null, count: 0 };
     this.byPriority.set(priority, level);
     let i = 0;
     while (i < this.levels.length && this.levels[i]!.priority > priority) i++;
@@ -285,7 +274,7 @@ export class FairQueue<T extends FairNode> {
 
   /** An emptied flow leaves the round and forgets its deficit; an emptied level goes too. */
   private closeFlow(level: Level<T>, flow: Flow<T>): void {
-    unlinkFlow(level, flow);
+    unlink(level, flow);
     level.flows.delete(flow.key);
     if (level.count === 0) {
       this.byPriority.delete(level.priority);
@@ -296,36 +285,12 @@ export class FairQueue<T extends FairNode> {
 
 /** Whether `node` is the one DRR serves next at its level (its flow holds the turn and can pay for it). */
 function isNext<T>(level: Level<T>, flow: Flow<T>, node: T, cost: number): boolean {
-  return level.first === flow && flow.granted && flow.head === node && cost <= flow.deficit;
-}
-
-function appendFlow<T>(level: Level<T>, f: Flow<T>): void {
-  f.prev = level.last;
-  f.next = null;
-  if (level.last) level.last.next = f;
-  else level.first = f;
-  level.last = f;
-}
-
-function prependFlow<T>(level: Level<T>, f: Flow<T>): void {
-  f.next = level.first;
-  f.prev = null;
-  if (level.first) level.first.prev = f;
-  else level.last = f;
-  level.first = f;
-}
-
-function unlinkFlow<T>(level: Level<T>, f: Flow<T>): void {
-  if (f.prev) f.prev.next = f.next;
-  else level.first = f.next;
-  if (f.next) f.next.prev = f.prev;
-  else level.last = f.prev;
-  f.prev = f.next = null;
+  return level.head === flow && flow.granted && flow.head === node && cost <= flow.deficit;
 }
 
 function roundOf<T>(level: Level<T>): Flow<T>[] {
   const out: Flow<T>[] = [];
-  for (let f = level.first; f; f = f.next) out.push(f);
+  for (let f = level.head; f; f = f.next) out.push(f);
   return out;
 }
 

@@ -4,6 +4,8 @@
  * A plain data structure on purpose: fair queuing and priorities will
  * replace the order policy here without touching the dispatcher.
  */
+import { linkFirst, linkLast, unlink, type Ends } from "./linked-list.ts";
+
 export interface QueueNode {
   prev: QueueNode | null;
   next: QueueNode | null;
@@ -11,8 +13,7 @@ export interface QueueNode {
 }
 
 export class WaitQueue<T extends QueueNode> {
-  private head: T | null = null;
-  private tail: T | null = null;
+  private readonly list: Ends<T> = { head: null, tail: null };
   private count = 0;
 
   get size(): number {
@@ -20,49 +21,37 @@ export class WaitQueue<T extends QueueNode> {
   }
 
   peek(): T | null {
-    return this.head;
+    return this.list.head;
   }
 
   push(node: T): void {
-    node.prev = this.tail;
-    node.next = null;
-    if (this.tail) this.tail.next = node;
-    else this.head = node;
-    this.tail = node;
+    linkLast(this.list, node);
     node.queued = true;
     this.count++;
   }
 
   /** Puts a node at the head: a retry keeps its place ahead of newcomers. */
   unshift(node: T): void {
-    node.next = this.head;
-    node.prev = null;
-    if (this.head) this.head.prev = node;
-    else this.tail = node;
-    this.head = node;
+    linkFirst(this.list, node);
     node.queued = true;
     this.count++;
   }
 
   remove(node: T): boolean {
     if (!node.queued) return false;
-    if (node.prev) node.prev.next = node.next;
-    else this.head = node.next as T | null;
-    if (node.next) node.next.prev = node.prev;
-    else this.tail = node.prev as T | null;
-    node.prev = node.next = null;
+    unlink(this.list, node);
     node.queued = false;
     this.count--;
     return true;
   }
 
   shift(): T | null {
-    const h = this.head;
+    const h = this.list.head;
     if (h) this.remove(h);
     return h;
   }
 
   *[Symbol.iterator](): IterableIterator<T> {
-    for (let n = this.head; n; n = n.next as T | null) yield n;
+    for (let n = this.list.head; n; n = n.next as T | null) yield n;
   }
 }
