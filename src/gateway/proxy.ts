@@ -184,10 +184,10 @@ function answer(
   if (permit && lineCountsTokens) permit.items.forEach((it, i) => reservation.hold(it.ref, permit.tickets[i]!, it.cost));
 
   const res = sent.response;
-  const headers = clientHeaders(res.headers);
-  if (limitHeaders) for (const [k, v] of Object.entries(limitHeaders)) headers.set(k, v);
+  const headers = clientHeaders(sent.headers);
+  if (limitHeaders) Object.assign(headers, limitHeaders);
   const init = { status: res.status, statusText: res.statusText, headers };
-  const isSse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
+  const isSse = (sent.headers["content-type"] ?? "").includes("text/event-stream");
   const tap = metered ? new UsageTap(isSse, askUsage && isSse) : null;
   const settle = (actual: Cost) => {
     reservation.settle(actual);

@@ -2,6 +2,7 @@
  * Everything a running gateway holds, built once from a validated config:
  * the store, each provider with its limiter and waiting line, the router.
  */
+import { AttemptWatch } from "./attempt-watch.ts";
 import { systemClock, type Clock } from "../clock.ts";
 import type { Policy } from "../core/policy.ts";
 import type { Config, ProviderConfig } from "../config/schema.ts";
@@ -46,6 +47,8 @@ export interface ProviderRuntime {
   /** base_url without a trailing slash. */
   readonly baseUrl: string;
   readonly timeoutMs: number;
+  /** Times out the provider's attempts in flight and aborts those whose client left. */
+  readonly attempts: AttemptWatch;
   /** The provider's limiter; its policy is the live one (adaptive mode and reloads replace it). */
   readonly ref: LimiterRef;
   /** The provider's shared line: models without limits of their own wait here. */
@@ -151,6 +154,7 @@ export function providerRuntime(p: ProviderConfig, store: Store, clock: Clock): 
     models: p.models.map((m) => m.name),
     baseUrl: p.base_url.replace(/\/+$/, ""),
     timeoutMs: p.timeout_seconds * 1000,
+    attempts: new AttemptWatch(p.timeout_seconds * 1000),
     ref,
     line,
     modelLines,

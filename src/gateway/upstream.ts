@@ -11,7 +11,7 @@ import { log } from "../log.ts";
 import { sleep } from "../sleep.ts";
 import type { AcquireItem } from "../store/store.ts";
 import type { Dispatcher, Permit } from "../limiter/dispatcher.ts";
-import { upstreamHeaders } from "./headers.ts";
+import { headerRecord, upstreamHeaders, type HeaderRecord } from "./headers.ts";
 import { setProviderRpm, type ProviderRuntime } from "./runtime.ts";
 
 export interface UpstreamRequest {
@@ -31,6 +31,8 @@ export interface UpstreamRequest {
 
 export interface UpstreamResult {
   readonly response: Response;
+  /** The response's headers, read once. */
+  readonly headers: HeaderRecord;
   /** The line's permit (null for an unlimited provider): release it when the body ends. */
   readonly permit: Permit | null;
   /** Permits of attempts that were answered 429/5xx and retried, to settle as unused. */
@@ -64,23 +66,16 @@ export async function sendUpstream(p: ProviderRuntime, line: Dispatcher | null, 
   for (let attempt = 0; ; attempt++) {
     const permit = attempt === 0 ? first : line ? await admit(line, req, true) : null;
     waitedMs += permit?.waitedMs ?? 0;
-    // One controller for both the client leaving and the timeout (cheaper than AbortSignal.any + timeout).
-    const ctl = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ctl.abort();
-    }, p.timeoutMs);
-    req.signal.addEventListener("abort", () => ctl.abort(), { once: true });
+    const watched = p.attempts.start(req.signal);
     const sentAt = performance.now();
     let res: Response;
     try {
-      const headers = upstreamHeaders(req.clientHeaders, p.config.api_key, p.config.headers);
-      res = await fetch(p.baseUrl + req.path, { method: "POST", headers, body: req.body, signal: ctl.signal, redirect: "manual" });
+      const outgoing = upstreamHeaders(req.clientHeaders, p.config.api_key, p.config.headers);
+      res = await fetch(p.baseUrl + req.path, { method: "POST", headers: outgoing, body: req.body, signal: watched.signal, redirect: "manual" });
     } catch (e) {
       permit?.release();
       if (req.signal.aborted) throw errors.clientClosed();
-      if (timedOut) throw errors.gatewayTimeout(p.name, p.timeoutMs / 1000);
+      if (watched.timedOut) throw errors.gatewayTimeout(p.name, p.timeoutMs / 1000);
       if (attempt < maxRetries) {
         if (permit) (spent ??= []).push(permit);
         p.counters.retries++;
@@ -91,9 +86,10 @@ export async function sendUpstream(p: ProviderRuntime, line: Dispatcher | null, 
       throw errors.badGateway(p.name, detail, detail !== "connection refused");
     } finally {
       // The timeout covers the wait for response headers; the client's abort still ends the body read.
-      clearTimeout(timer);
+      p.attempts.end(watched);
     }
-    listen(p, res);
+    const headers = headerRecord(res.headers);
+    listen(p, res, headers);
     const retryable = res.status === 429 || res.status >= 500;
     if (res.status === 429) p.counters.upstream429++;
     else if (res.status >= 500) p.counters.upstream5xx++;
@@ -106,7 +102,7 @@ export async function sendUpstream(p: ProviderRuntime, line: Dispatcher | null, 
       if (await sleep(wait, req.signal)) throw errors.clientClosed();
       continue;
     }
-    return { response: res, permit, spent: spent ?? NONE, waitedMs, latencyMs: performance.now() - sentAt };
+    return { response: res, headers, permit, spent: spent ?? NONE, waitedMs, latencyMs: performance.now() - sentAt };
   }
 }
 
@@ -117,19 +113,24 @@ const NONE: readonly Permit[] = [];
  * exhausted until T (or a 429/503 says Retry-After), the provider's whole
  * line holds until T instead of sending requests only to be refused.
  */
-function listen(p: ProviderRuntime, res: Response): void {
-  const h = res.headers;
+function listen(p: ProviderRuntime, res: Response, headers: HeaderRecord): void {
   if (p.adaptive) {
     const now = Date.now();
     if (res.status === 429) p.adaptive.onThrottle(now);
     else if (res.status < 400) p.adaptive.onSuccess(now);
     setProviderRpm(p, p.adaptive.rpm(now));
   }
-  if (res.status !== 429 && res.status !== 503 && !h.has("x-ratelimit-remaining-requests") && !h.has("x-ratelimit-remaining-tokens") && !h.has("anthropic-ratelimit-requests-remaining")) {
+  if (
+    res.status !== 429 &&
+    res.status !== 503 &&
+    headers["x-ratelimit-remaining-requests"] === undefined &&
+    headers["x-ratelimit-remaining-tokens"] === undefined &&
+    headers["anthropic-ratelimit-requests-remaining"] === undefined
+  ) {
     return;
   }
   const now = Date.now();
-  const signal = parseUpstreamLimits(res.status, h, now);
+  const signal = parseUpstreamLimits(res.status, res.headers, now);
   for (const w of signal.warnings) {
     if (p.warned.has(w)) continue;
     p.warned.add(w);

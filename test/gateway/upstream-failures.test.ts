@@ -39,6 +39,36 @@ test("slow upstream → 504 after timeout_seconds", async () => {
   expect(performance.now() - t0).toBeLessThan(2000);
 });
 
+test("a client that leaves while the upstream is still thinking aborts the upstream request, early or late", async () => {
+  const abortedAfter: number[] = [];
+  const up = scriptedUpstream(async (req) => {
+    const t0 = performance.now();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 5000);
+      req.signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        abortedAfter.push(performance.now() - t0);
+        resolve();
+      }, { once: true });
+    });
+    return okJson();
+  });
+  const gw = setup(up, {}, { timeout_seconds: 30 });
+  // Early: gone within a few ms (before the gateway listens for it); late: gone after 400 ms.
+  for (const leaveAfterMs of [5, 400]) {
+    const ctl = new AbortController();
+    const pending = fetch(`${gw.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(chat()), signal: ctl.signal }).catch(() => null);
+    await Bun.sleep(leaveAfterMs);
+    ctl.abort();
+    expect(await pending).toBeNull();
+  }
+  for (let i = 0; i < 50 && abortedAfter.length < 2; i++) await Bun.sleep(20);
+  expect(abortedAfter).toHaveLength(2);
+  expect(abortedAfter[0]!).toBeLessThan(1000); // noticed at the next tick of the attempt watch
+  expect(abortedAfter[1]!).toBeGreaterThanOrEqual(350);
+  expect(abortedAfter[1]!).toBeLessThan(1000);
+});
+
 test("upstream 429 with Retry-After is retried after that delay, then succeeds", async () => {
   const up = scriptedUpstream((_req, _b, n) =>
     n === 1
