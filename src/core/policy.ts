@@ -103,11 +103,14 @@ export function newState(policy: Policy): LimiterState {
   return { pacing: gcra.newPacing(), windows: policy.windows.map((w) => win.newWindow(w)), holdUntil: 0 };
 }
 
+const NONE: readonly string[] = [];
+
 /** Checks one limiter without charging. `horizonMs`: how far ahead a pacing slot may be claimed. */
 export function check(state: LimiterState, policy: Policy, cost: Cost, now: number, horizonMs: number): Check {
   let waitMs = 0;
-  const blocked: string[] = [];
-  const never: string[] = [];
+  // Built only when something refuses: a decision that admits allocates as little as it can.
+  let blocked: string[] | null = null;
+  let never: string[] | null = null;
   for (let i = 0; i < policy.windows.length; i++) {
     const w = policy.windows[i]!;
     const s = state.windows[i]!;
@@ -115,23 +118,23 @@ export function check(state: LimiterState, policy: Policy, cost: Cost, now: numb
     const c = costOf(cost, w.dim);
     if (c <= 0 || win.fits(s, w, c)) continue;
     const wait = win.waitToFit(s, w, now, c);
-    blocked.push(w.name);
-    if (wait === Infinity) never.push(w.name);
+    (blocked ??= []).push(w.name);
+    if (wait === Infinity) (never ??= []).push(w.name);
     waitMs = Math.max(waitMs, wait);
   }
   if (state.holdUntil > now) {
-    blocked.push("hold");
+    (blocked ??= []).push("hold");
     waitMs = Math.max(waitMs, state.holdUntil - now);
   }
   let slot = now;
   if (policy.pacing && cost.requests > 0) {
     slot = gcra.nextSlot(state.pacing, policy.pacing, now);
     if (slot - now > horizonMs) {
-      blocked.push("pacing");
+      (blocked ??= []).push("pacing");
       waitMs = Math.max(waitMs, slot - now - horizonMs);
     }
   }
-  return { ok: blocked.length === 0, waitMs, blocked, never, slot };
+  return { ok: blocked === null, waitMs, blocked: blocked ?? NONE, never: never ?? NONE, slot };
 }
 
 /**
@@ -141,42 +144,48 @@ export function check(state: LimiterState, policy: Policy, cost: Cost, now: numb
  * slot made the request wait.
  */
 export function commit(state: LimiterState, policy: Policy, cost: Cost, now: number, sendAt = now): Ticket {
-  const segments: number[] = [];
-  for (let i = 0; i < policy.windows.length; i++) {
+  const n = policy.windows.length;
+  const segments: number[] = n === 0 ? (NO_SEGMENTS as number[]) : new Array<number>(n);
+  for (let i = 0; i < n; i++) {
     const w = policy.windows[i]!;
     const s = state.windows[i]!;
     const seg = win.advance(s, w, now);
     win.charge(s, w, seg, costOf(cost, w.dim));
-    segments.push(seg);
+    segments[i] = seg;
   }
   const paced = policy.pacing !== null && cost.requests > 0;
   if (paced) gcra.claim(state.pacing, policy.pacing!, now, sendAt);
   return { segments, paced };
 }
 
+const NO_SEGMENTS: readonly number[] = [];
+
 /** All-or-nothing decision over several limiters. */
 export function decide(items: readonly ItemInput[], now: number, horizonMs: number): Decision {
   let waitMs = 0;
   let slot = now;
-  const blocked: { item: number; names: readonly string[] }[] = [];
-  const never: { item: number; names: readonly string[] }[] = [];
+  let blocked: { item: number; names: readonly string[] }[] | null = null;
+  let never: { item: number; names: readonly string[] }[] | null = null;
   for (let i = 0; i < items.length; i++) {
     const it = items[i]!;
     const c = check(it.state, it.policy, it.cost, now, horizonMs);
     if (!c.ok) {
-      blocked.push({ item: i, names: c.blocked });
-      if (c.never.length) never.push({ item: i, names: c.never });
+      (blocked ??= []).push({ item: i, names: c.blocked });
+      if (c.never.length) (never ??= []).push({ item: i, names: c.never });
       waitMs = Math.max(waitMs, c.waitMs);
     }
     slot = Math.max(slot, c.slot);
   }
-  if (blocked.length) {
-    const st = items.map((it) => statusOf(it.state, it.policy, now));
-    return { allowed: false, waitMs: never.length ? Infinity : waitMs, blocked, never, status: st };
-  }
-  const tickets = items.map((it) => commit(it.state, it.policy, it.cost, now, slot));
-  const st = items.map((it) => statusOf(it.state, it.policy, now));
-  return { allowed: true, delayMs: slot - now, tickets, status: st };
+  if (blocked !== null) return { allowed: false, waitMs: never ? Infinity : waitMs, blocked, never: never ?? [], status: statuses(items, now) };
+  const tickets = new Array<Ticket>(items.length);
+  for (let i = 0; i < items.length; i++) tickets[i] = commit(items[i]!.state, items[i]!.policy, items[i]!.cost, now, slot);
+  return { allowed: true, delayMs: slot - now, tickets, status: statuses(items, now) };
+}
+
+function statuses(items: readonly ItemInput[], now: number): WindowStatus[][] {
+  const out = new Array<WindowStatus[]>(items.length);
+  for (let i = 0; i < items.length; i++) out[i] = statusOf(items[i]!.state, items[i]!.policy, now);
+  return out;
 }
 
 /**
@@ -212,19 +221,18 @@ export function status(state: LimiterState, policy: Policy, now: number): Window
 
 /** Status of windows already advanced to `now`. */
 function statusOf(state: LimiterState, policy: Policy, now: number): WindowStatus[] {
-  if (policy.windows.length === 0) return [];
-  return policy.windows.map((w, i) => {
+  const n = policy.windows.length;
+  if (n === 0) return NO_STATUS as WindowStatus[];
+  const out = new Array<WindowStatus>(n);
+  for (let i = 0; i < n; i++) {
+    const w = policy.windows[i]!;
     const s = state.windows[i]!;
-    return {
-      name: w.name,
-      dim: w.dim,
-      limit: w.limit,
-      used: s.total,
-      remaining: Math.max(0, w.limit - s.total),
-      resetMs: win.resetIn(s, w, now),
-    };
-  });
+    out[i] = { name: w.name, dim: w.dim, limit: w.limit, used: s.total, remaining: Math.max(0, w.limit - s.total), resetMs: win.resetIn(s, w, now) };
+  }
+  return out;
 }
+
+const NO_STATUS: readonly WindowStatus[] = [];
 
 /**
  * Earliest time (ms from now) at which `ahead` (the summed cost of requests

@@ -67,6 +67,27 @@ export interface Permit {
   release(): void;
 }
 
+/** A permit as a class: one object per request, no closure. */
+class LinePermit implements Permit {
+  private done = false;
+
+  constructor(
+    private readonly line: Dispatcher,
+    readonly items: readonly AcquireItem[],
+    readonly tickets: readonly Ticket[],
+    readonly status: readonly (readonly WindowStatus[])[],
+    readonly waitedMs: number,
+    readonly capped: boolean,
+    private readonly lease: string | null,
+  ) {}
+
+  release(): void {
+    if (this.done) return;
+    this.done = true;
+    this.line.released(this.lease);
+  }
+}
+
 /**
  * A request waiting in the line. It is its own abort listener (handleEvent):
  * no closure per waiter, since thousands may wait at once.
@@ -156,12 +177,14 @@ export class Dispatcher {
 
   private takeSlot(): void {
     this.inFlight++;
-    for (const g of this.opts.gates ?? []) g.take();
+    const gates = this.opts.gates;
+    if (gates) for (const g of gates) g.take();
   }
 
   private freeSlot(): void {
     this.inFlight--;
-    for (const g of this.opts.gates ?? []) g.release();
+    const gates = this.opts.gates;
+    if (gates) for (const g of gates) g.release();
   }
 
   get name(): string {
@@ -542,21 +565,14 @@ export class Dispatcher {
   ): Permit {
     this.lastSend = now;
     this.counters.sent++;
-    let released = false;
-    return {
-      items,
-      tickets,
-      status,
-      waitedMs: now - enqueuedAt,
-      capped: this.capped(),
-      release: () => {
-        if (released) return;
-        released = true;
-        this.freeSlot();
-        if (lease !== null) this.leases.drop(lease);
-        if (this.queue.size > 0) this.pump();
-      },
-    };
+    return new LinePermit(this, items, tickets, status, now - enqueuedAt, this.capped(), lease);
+  }
+
+  /** A permit's release: its slot back, its lease dropped, the next in line served. */
+  released(lease: string | null): void {
+    this.freeSlot();
+    if (lease !== null) this.leases.drop(lease);
+    if (this.queue.size > 0) this.pump();
   }
 
   /**

@@ -31,12 +31,12 @@ export class MemoryStore implements Store {
   }
 
   acquireNow(items: readonly AcquireItem[], horizonMs: number): Decision {
-    const now = this.clock.now();
-    return core.decide(
-      items.map((it) => ({ state: this.entry(it.ref).state, policy: it.ref.policy, cost: it.cost })),
-      now,
-      horizonMs,
-    );
+    const inputs = new Array<core.ItemInput>(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]!;
+      inputs[i] = { state: this.entry(it.ref).state, policy: it.ref.policy, cost: it.cost };
+    }
+    return core.decide(inputs, this.clock.now(), horizonMs);
   }
 
   async acquire(items: readonly AcquireItem[], horizonMs: number): Promise<Decision> {
