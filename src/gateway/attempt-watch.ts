@@ -15,6 +15,14 @@
 import { systemClock, type Clock } from "../clock.ts";
 import { linkLast, unlink, type Ends, type Linked } from "../limiter/linked-list.ts";
 
+/**
+ * Whose attempt it is: its signal is read only at a tick (Bun sets up a
+ * request's signal when first asked, and gives an aborted one to a late asker).
+ */
+export interface Client {
+  readonly signal: AbortSignal;
+}
+
 /** One attempt in flight: fetch it with `signal`; ask `timedOut` when it fails. */
 export class Attempt implements Linked {
   prev: Attempt | null = null;
@@ -27,7 +35,7 @@ export class Attempt implements Linked {
   listening = false;
 
   constructor(
-    readonly client: AbortSignal,
+    readonly client: Client,
     readonly deadline: number,
   ) {}
 
@@ -57,8 +65,8 @@ export class AttemptWatch {
     this.tickMs = Math.min(100, Math.max(5, timeoutMs / 10));
   }
 
-  /** Starts watching an attempt made for a client whose request aborts `client`. */
-  start(client: AbortSignal): Attempt {
+  /** Starts watching an attempt made for a client. */
+  start(client: Client): Attempt {
     const a = new Attempt(client, this.clock.now() + this.timeoutMs);
     linkLast(this.list, a);
     this.count++;
@@ -95,9 +103,10 @@ export class AttemptWatch {
 
   private tick(): void {
     for (let a = this.young; a; a = a.next) {
-      if (a.client.aborted) a.controller.abort();
+      const signal = a.client.signal;
+      if (signal.aborted) a.controller.abort();
       else {
-        a.client.addEventListener("abort", a, { once: true });
+        signal.addEventListener("abort", a, { once: true });
         a.listening = true;
       }
     }

@@ -15,7 +15,7 @@ import { parseBody, readBody, type RequestBody } from "./read-body.ts";
 import { relayBody } from "./relay.ts";
 import { errorResponse } from "./respond.ts";
 import { lineOf, type ProviderRuntime, type Runtime } from "./runtime.ts";
-import { admit, sendUpstream, type UpstreamRequest, type UpstreamResult } from "./upstream.ts";
+import { admit, sendUpstream, UpstreamRequest, type UpstreamResult } from "./upstream.ts";
 import type { Permit } from "../limiter/dispatcher.ts";
 import type { AcquireItem, LimiterRef } from "../store/store.ts";
 import { UsageTap } from "./usage.ts";
@@ -70,16 +70,7 @@ export async function proxy(rt: Runtime, req: Request, path: string, search: str
       provider = seenProvider = p;
       modelLine = lineOf(p, model);
       p.counters.requests++;
-      const up: UpstreamRequest = {
-        path: path.slice("/v1".length) + search,
-        clientHeaders: req.headers,
-        body: prep.outgoing,
-        items: itemsOf(modelLine.refs, cost),
-        signal: req.signal,
-        flow: key?.label,
-        weight: key?.weight,
-        priority: key ? priorityOf(key, req) : 0,
-      };
+      const up = new UpstreamRequest(req, path.slice("/v1".length) + search, prep.outgoing, itemsOf(modelLine.refs, cost), key?.label, key?.weight, key ? priorityOf(key, req) : 0);
       try {
         const line = modelLine.line;
         sent = await sendUpstream(p, line, up, line ? await admit(line, up, false) : null);
@@ -189,6 +180,15 @@ function answer(
   const init = { status: res.status, statusText: res.statusText, headers };
   const isSse = (sent.headers["content-type"] ?? "").includes("text/event-stream");
   const tap = metered ? new UsageTap(isSse, askUsage && isSse) : null;
+
+  // Nothing waits for the end of this answer: hand the upstream body over untouched (fastest).
+  // A whole (JSON) answer from a line that does not cap requests in flight counts as ended
+  // once its headers are in: its body follows at once, and no other request waits for it.
+  if (!tap && !reservation.holding && !key?.slots && (!permit || (!permit.capped && !isSse))) {
+    permit?.release();
+    return new Response(res.body, init);
+  }
+
   const settle = (actual: Cost) => {
     reservation.settle(actual);
     provider.counters.tokensIn += actual.input_tokens;
@@ -208,14 +208,6 @@ function answer(
       () => settle(cost),
     );
   };
-
-  // Nothing waits for the end of this answer: hand the upstream body over untouched (fastest).
-  // A whole (JSON) answer from a line that does not cap requests in flight counts as ended
-  // once its headers are in: its body follows at once, and no other request waits for it.
-  if (!tap && !reservation.holding && !key?.slots && (!permit || (!permit.capped && !isSse))) {
-    permit?.release();
-    return new Response(res.body, init);
-  }
 
   if (!isSse) {
     // A whole answer (JSON): read it natively, settle, answer with the bytes; cheaper than a JS stream.

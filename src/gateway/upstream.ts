@@ -14,19 +14,34 @@ import type { Dispatcher, Permit } from "../limiter/dispatcher.ts";
 import { headerRecord, upstreamHeaders, type HeaderRecord } from "./headers.ts";
 import { setProviderRpm, type ProviderRuntime } from "./runtime.ts";
 
-export interface UpstreamRequest {
-  /** Path after /v1, with the query string, e.g. "/chat/completions". */
-  readonly path: string;
+/** A request on its way to a provider. */
+export class UpstreamRequest {
+  constructor(
+    /** The client's request. */
+    private readonly client: Request,
+    /** Path after /v1, with the query string, e.g. "/chat/completions". */
+    readonly path: string,
+    readonly body: string,
+    readonly items: readonly AcquireItem[],
+    /** Fair-queuing identity in the provider's line: the client key, its weight and priority. */
+    readonly flow: string | undefined,
+    readonly weight: number | undefined,
+    readonly priority: number,
+  ) {}
+
+  /**
+   * Aborts when the client goes away. Read only when needed (waiting in
+   * line, an attempt outliving a tick, an error): Bun sets a request's
+   * signal up when first asked, and a late asker gets it already aborted.
+   */
+  get signal(): AbortSignal {
+    return this.client.signal;
+  }
+
   /** The client's headers: the upstream's are built from them only once the request's turn has come. */
-  readonly clientHeaders: Headers;
-  readonly body: string;
-  readonly items: readonly AcquireItem[];
-  /** Aborts when the client goes away. */
-  readonly signal: AbortSignal;
-  /** Fair-queuing identity in the provider's line: the client key, its weight and priority. */
-  readonly flow?: string | undefined;
-  readonly weight?: number | undefined;
-  readonly priority?: number | undefined;
+  get clientHeaders(): Headers {
+    return this.client.headers;
+  }
 }
 
 export interface UpstreamResult {
@@ -66,7 +81,7 @@ export async function sendUpstream(p: ProviderRuntime, line: Dispatcher | null, 
   for (let attempt = 0; ; attempt++) {
     const permit = attempt === 0 ? first : line ? await admit(line, req, true) : null;
     waitedMs += permit?.waitedMs ?? 0;
-    const watched = p.attempts.start(req.signal);
+    const watched = p.attempts.start(req);
     const sentAt = performance.now();
     let res: Response;
     try {

@@ -202,10 +202,11 @@ export class Dispatcher {
   /** Waits for this request's turn. Rejects with an ApiError (503 queue timeout, shutdown) or on abort. */
   admit(req: AdmitRequest): Promise<Permit> {
     if (this.closed) return Promise.reject(errors.shuttingDown());
-    if (req.signal?.aborted) return Promise.reject(errors.clientClosed());
     const now = this.opts.clock.now();
     const { maxWaitMs, store } = this.opts;
     // Fast path: nobody waiting, a slot free, an in-process store that decides synchronously.
+    // (It does not ask whether the client is still there: reading a request's signal costs,
+    // and a client gone before its first turn is caught by its upstream attempt's watch.)
     // (With shared leases every request goes through the line, where its lease is taken.)
     if (this.leasing()) return this.enqueueWaiter(req, now);
     if (store.acquireNow && this.queue.size === 0 && !this.pumping && !req.front && this.hasRoom()) {
@@ -231,6 +232,7 @@ export class Dispatcher {
    * the line like any other; from then on newcomers queue behind it.
    */
   private async askDirectly(req: AdmitRequest, now: number): Promise<Permit> {
+    if (req.signal?.aborted) throw errors.clientClosed();
     const { store } = this.opts;
     this.takeSlot();
     let d: Decision;
@@ -277,6 +279,7 @@ export class Dispatcher {
   }
 
   private enqueueWaiter(req: AdmitRequest, now: number): Promise<Permit> {
+    if (req.signal?.aborted) return Promise.reject(errors.clientClosed());
     const { maxWaitMs } = this.opts;
     return new Promise<Permit>((resolve, reject) => {
       const w = new Waiter(this, req, now, maxWaitMs === null ? null : now + maxWaitMs, resolve, reject);

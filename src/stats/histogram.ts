@@ -22,8 +22,13 @@ export class Histogram {
   record(ms: number): void {
     this.sum += ms;
     this.count++;
-    const i = this.le.findIndex((b) => ms <= b);
-    if (i >= 0) this.buckets[i] = this.buckets[i]! + 1;
+    const le = this.le;
+    for (let i = 0; i < le.length; i++) {
+      if (ms <= le[i]!) {
+        this.buckets[i] = this.buckets[i]! + 1;
+        return;
+      }
+    }
   }
 
   snapshot(): HistogramSnapshot {

@@ -7,7 +7,7 @@ const sleep = (ms: number) => Bun.sleep(ms);
 test("an attempt still waiting at its deadline is aborted and marked timed out, within a tick", async () => {
   const watch = new AttemptWatch(50); // tick 5 ms
   const client = new AbortController();
-  const a = watch.start(client.signal);
+  const a = watch.start(client);
   const t0 = performance.now();
   await new Promise<void>((resolve) => a.signal.addEventListener("abort", () => resolve(), { once: true }));
   const took = performance.now() - t0;
@@ -21,11 +21,11 @@ test("an attempt still waiting at its deadline is aborted and marked timed out, 
 test("attempts time out oldest first; one that ended in between is left alone", async () => {
   const watch = new AttemptWatch(60);
   const client = new AbortController();
-  const first = watch.start(client.signal);
+  const first = watch.start(client);
   await sleep(20);
-  const middle = watch.start(client.signal);
+  const middle = watch.start(client);
   await sleep(20);
-  const last = watch.start(client.signal);
+  const last = watch.start(client);
   watch.end(middle);
   expect(watch.size).toBe(2);
   const abortedAt = new Map<string, number>();
@@ -42,7 +42,7 @@ test("attempts time out oldest first; one that ended in between is left alone", 
 test("a client that leaves before the first tick is noticed at that tick", async () => {
   const watch = new AttemptWatch(1000); // tick 100 ms
   const client = new AbortController();
-  const a = watch.start(client.signal);
+  const a = watch.start(client);
   client.abort();
   expect(a.signal.aborted).toBe(false); // no listener yet: that is the point
   await sleep(100 + 60);
@@ -54,8 +54,8 @@ test("a client that leaves after a tick aborts the attempt at once, and still do
   const watch = new AttemptWatch(1000);
   const waiting = new AbortController();
   const answered = new AbortController();
-  const a = watch.start(waiting.signal);
-  const b = watch.start(answered.signal);
+  const a = watch.start(waiting);
+  const b = watch.start(answered);
   await sleep(150); // one tick: both listen to their client now
   waiting.abort();
   expect(a.signal.aborted).toBe(true);
@@ -68,7 +68,7 @@ test("a client that leaves after a tick aborts the attempt at once, and still do
 test("an attempt that ends in time is never aborted, and the timer stops once idle", async () => {
   const watch = new AttemptWatch(50);
   const client = new AbortController();
-  const a = watch.start(client.signal);
+  const a = watch.start(client);
   expect(watch.ticking).toBe(true);
   watch.end(a);
   watch.end(a); // twice is harmless
@@ -77,7 +77,7 @@ test("an attempt that ends in time is never aborted, and the timer stops once id
   expect(a.signal.aborted).toBe(false);
   expect(watch.ticking).toBe(false);
   // And it starts again with the next attempt.
-  const b = watch.start(client.signal);
+  const b = watch.start(client);
   expect(watch.ticking).toBe(true);
   watch.end(b);
 });

@@ -250,8 +250,12 @@ describe("leaving the line", () => {
     ]);
   });
 
-  test("an already aborted signal is refused before queuing", async () => {
+  test("an already aborted signal is refused before queuing (the fast path does not look: the upstream attempt does)", async () => {
     const { d, ref } = line(SPACED_100);
+    // Its turn is now: granted without reading the signal.
+    const first = await d.admit({ items: [{ ref, cost: cost() }], signal: AbortSignal.abort() });
+    first.release();
+    // It would have to wait: refused, and never queued.
     const e = await d.admit({ items: [{ ref, cost: cost() }], signal: AbortSignal.abort() }).catch((x: ApiError) => x);
     expect((e as ApiError).code).toBe("client_closed");
     expect(d.stats().queued).toBe(0);
