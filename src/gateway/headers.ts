@@ -28,31 +28,38 @@ export function headerRecord(h: Headers): HeaderRecord {
   return h.toJSON() as HeaderRecord;
 }
 
-/**
- * Copies the headers that may cross, as a plain object: one native call to
- * read them all, then plain property work (a fraction of the cost of copying
- * a Headers and deleting from it natively, name by name).
- */
-function crossing(from: HeaderRecord, dropped: ReadonlySet<string>, ours: boolean): HeaderRecord {
-  const named = from.connection?.toLowerCase().split(",").map((t) => t.trim());
-  const out: HeaderRecord = {};
-  for (const name in from) {
-    if (dropped.has(name) || (ours && name.startsWith("x-limitrate-")) || named?.includes(name)) continue;
-    out[name] = from[name]!;
-  }
-  return out;
+/** Names a `Connection:` header lists (hop-by-hop too), or null. */
+function connectionNamed(h: HeaderRecord): string[] | null {
+  return h.connection?.toLowerCase().split(",").map((t) => t.trim()) ?? null;
 }
 
-/** Client → upstream: the client's headers (less our own x-limitrate-*) with the provider's key and configured headers. */
+/**
+ * Client → upstream, as a plain object: the client's headers read with one
+ * native call, less what must not cross and our own x-limitrate-*, with the
+ * provider's key and configured headers.
+ */
 export function upstreamHeaders(client: Headers, apiKey: string | undefined, extra: Record<string, string> | undefined): HeaderRecord {
-  const out = crossing(headerRecord(client), NOT_FORWARDED, true);
+  const from = headerRecord(client);
+  const named = connectionNamed(from);
+  const out: HeaderRecord = {};
+  for (const name in from) {
+    if (NOT_FORWARDED.has(name) || name.startsWith("x-limitrate-") || named?.includes(name)) continue;
+    out[name] = from[name]!;
+  }
   if (extra) for (const k in extra) out[k.toLowerCase()] = extra[k]!;
   if (apiKey) out.authorization = `Bearer ${apiKey}`;
   out["content-type"] ??= "application/json";
   return out;
 }
 
-/** Upstream → client. */
-export function clientHeaders(upstream: HeaderRecord): HeaderRecord {
-  return crossing(upstream, NOT_RETURNED, false);
+/**
+ * Upstream → client: the upstream's own Headers, less what must not cross,
+ * deleted in place (`seen`: the same headers read once, to know which are
+ * there). Handing Bun a Headers to copy natively is cheaper than building a
+ * new list from a plain object.
+ */
+export function clientHeaders(upstream: Headers, seen: HeaderRecord): Headers {
+  const named = connectionNamed(seen);
+  for (const name in seen) if (NOT_RETURNED.has(name) || named?.includes(name)) upstream.delete(name);
+  return upstream;
 }

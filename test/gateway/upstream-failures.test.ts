@@ -130,6 +130,28 @@ test("headers: provider key replaces the client's, hop-by-hop stripped, others f
   expect(r.headers.get("x-limitrate-priority")).toBeNull();
 });
 
+test("headers back: the upstream's pass through, less set-cookie and hop-by-hop (those a Connection header names too)", async () => {
+  const up = scriptedUpstream(() =>
+    new Response(JSON.stringify({ id: "x", object: "chat.completion", choices: [] }), {
+      headers: { "content-type": "application/json", "x-request-id": "req_1", "set-cookie": "s=1", "x-hop": "a", connection: "x-hop", "openai-processing-ms": "12" },
+    }),
+  );
+  const plain = setup(up);
+  const keyed = gateway({ keys: { "sk-client-1": { rpm: 10 } }, providers: [provider("up", up.url)] });
+  cleanup.push(() => keyed.stop());
+  // Handed over as is (no limit), and through a key's path, which adds its rate-limit headers.
+  for (const [gw, auth] of [[plain, {}], [keyed, { authorization: "Bearer sk-client-1" }]] as const) {
+    const res = await post(`${gw.url}/v1/chat/completions`, chat(), auth);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-ratelimit-limit-requests")).toBe(gw === keyed ? "10" : null);
+    expect(res.headers.get("x-request-id")).toBe("req_1");
+    expect(res.headers.get("openai-processing-ms")).toBe("12");
+    expect(res.headers.get("set-cookie")).toBeNull();
+    expect(res.headers.get("x-hop")).toBeNull();
+    expect(await res.json()).toMatchObject({ id: "x" });
+  }
+});
+
 test("the client's body bytes are forwarded as they are; provider/model is rewritten to the bare name", async () => {
   const up = scriptedUpstream(() => okJson());
   const gw = setup(up);
