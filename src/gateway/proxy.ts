@@ -184,8 +184,10 @@ function answer(
   // Nothing waits for the end of this answer: hand the upstream body over untouched (fastest).
   // A whole (JSON) answer from a line that does not cap requests in flight counts as ended
   // once its headers are in: its body follows at once, and no other request waits for it.
-  if (!tap && !reservation.holding && !key?.slots && (!permit || (!permit.capped && !isSse))) {
+  // Unmetered charges (requests only) are settled once sent: there is nothing left to correct.
+  if (!tap && !key?.slots && (!permit || (!permit.capped && !isSse))) {
     permit?.release();
+    reservation.settle(REQUEST_ONLY);
     return new Response(res.body, init);
   }
 
