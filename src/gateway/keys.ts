@@ -7,7 +7,6 @@
  * Keys are looked up by their sha256, so the lookup time says nothing about
  * how close a guess was, and the key itself is kept nowhere else.
  */
-import { createHash } from "node:crypto";
 import { Histogram } from "../stats/histogram.ts";
 import type { Clock } from "../clock.ts";
 import type { Cost, Policy, Ticket, WindowStatus } from "../core/policy.ts";
@@ -82,7 +81,8 @@ export interface KeyCharge {
   readonly status: readonly WindowStatus[];
 }
 
-const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+/** Hex sha256 (Bun's one-shot hasher: a third of node:crypto's createHash cost per request). */
+const sha256 = (s: string) => Bun.SHA256.hash(s, "hex") as string;
 const newCounters = (): KeyCounters => ({ queueWait: new Histogram(), requests: 0, rejected: 0, rejectedBy: {}, byStatus: {}, tokensIn: 0, tokensOut: 0, spendUsd: 0 });
 const countsTokens = (p: Policy) => p.windows.some((w) => w.dim !== "requests");
 
@@ -358,7 +358,7 @@ export async function admitKey(
       throw e;
     }
   }
-  const d = await store.acquire(acquire, 0);
+  const d = store.acquireNow ? store.acquireNow(acquire, 0) : await store.acquire(acquire, 0);
   if (d.allowed) return { refs, tickets: d.tickets, status: ownStatus(d.status) };
   key.counters.rejected++;
   const headers = rateLimitHeaders(ownStatus(d.status));

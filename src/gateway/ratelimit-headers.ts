@@ -32,10 +32,15 @@ export function rateLimitHeaders(windows: readonly WindowStatus[]): Record<strin
   return h;
 }
 
+/** The three header names per suffix, made once rather than per request. */
+const NAMES = new Map<string, readonly [string, string, string]>();
+
 function put(h: Record<string, string>, suffix: string, w: WindowStatus): void {
-  h[`x-ratelimit-limit-${suffix}`] = String(w.limit);
-  h[`x-ratelimit-remaining-${suffix}`] = String(Math.max(0, Math.floor(w.remaining)));
-  h[`x-ratelimit-reset-${suffix}`] = formatDuration(w.resetMs);
+  let n = NAMES.get(suffix);
+  if (n === undefined) NAMES.set(suffix, (n = [`x-ratelimit-limit-${suffix}`, `x-ratelimit-remaining-${suffix}`, `x-ratelimit-reset-${suffix}`]));
+  h[n[0]] = String(w.limit);
+  h[n[1]] = String(Math.max(0, Math.floor(w.remaining)));
+  h[n[2]] = formatDuration(w.resetMs);
 }
 
 const DESCRIBE: Record<string, string> = {
