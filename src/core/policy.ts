@@ -103,7 +103,10 @@ export function newState(policy: Policy): LimiterState {
   return { pacing: gcra.newPacing(), windows: policy.windows.map((w) => win.newWindow(w)), holdUntil: 0 };
 }
 
-const NONE: readonly string[] = [];
+/** Shared empty results (frozen: nothing may add to them). */
+const NONE: readonly string[] = Object.freeze([]);
+const NO_SEGMENTS: readonly number[] = Object.freeze([]);
+const NO_STATUS: readonly WindowStatus[] = Object.freeze([]);
 
 /** Checks one limiter without charging. `horizonMs`: how far ahead a pacing slot may be claimed. */
 export function check(state: LimiterState, policy: Policy, cost: Cost, now: number, horizonMs: number): Check {
@@ -145,20 +148,23 @@ export function check(state: LimiterState, policy: Policy, cost: Cost, now: numb
  */
 export function commit(state: LimiterState, policy: Policy, cost: Cost, now: number, sendAt = now): Ticket {
   const n = policy.windows.length;
-  const segments: number[] = n === 0 ? (NO_SEGMENTS as number[]) : new Array<number>(n);
-  for (let i = 0; i < n; i++) {
-    const w = policy.windows[i]!;
-    const s = state.windows[i]!;
-    const seg = win.advance(s, w, now);
-    win.charge(s, w, seg, costOf(cost, w.dim));
-    segments[i] = seg;
+  let segments = NO_SEGMENTS;
+  if (n > 0) {
+    const segs = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      const w = policy.windows[i]!;
+      const s = state.windows[i]!;
+      const seg = win.advance(s, w, now);
+      win.charge(s, w, seg, costOf(cost, w.dim));
+      segs[i] = seg;
+    }
+    segments = segs;
   }
   const paced = policy.pacing !== null && cost.requests > 0;
   if (paced) gcra.claim(state.pacing, policy.pacing!, now, sendAt);
   return { segments, paced };
 }
 
-const NO_SEGMENTS: readonly number[] = [];
 
 /** All-or-nothing decision over several limiters. */
 export function decide(items: readonly ItemInput[], now: number, horizonMs: number): Decision {
@@ -182,8 +188,8 @@ export function decide(items: readonly ItemInput[], now: number, horizonMs: numb
   return { allowed: true, delayMs: slot - now, tickets, status: statuses(items, now) };
 }
 
-function statuses(items: readonly ItemInput[], now: number): WindowStatus[][] {
-  const out = new Array<WindowStatus[]>(items.length);
+function statuses(items: readonly ItemInput[], now: number): (readonly WindowStatus[])[] {
+  const out = new Array<readonly WindowStatus[]>(items.length);
   for (let i = 0; i < items.length; i++) out[i] = statusOf(items[i]!.state, items[i]!.policy, now);
   return out;
 }
@@ -214,15 +220,15 @@ export function negate(c: Cost): Cost {
   return { requests: -c.requests, input_tokens: -c.input_tokens, output_tokens: -c.output_tokens, usd: -(c.usd ?? 0) };
 }
 
-export function status(state: LimiterState, policy: Policy, now: number): WindowStatus[] {
+export function status(state: LimiterState, policy: Policy, now: number): readonly WindowStatus[] {
   for (let i = 0; i < policy.windows.length; i++) win.advance(state.windows[i]!, policy.windows[i]!, now);
   return statusOf(state, policy, now);
 }
 
 /** Status of windows already advanced to `now`. */
-function statusOf(state: LimiterState, policy: Policy, now: number): WindowStatus[] {
+function statusOf(state: LimiterState, policy: Policy, now: number): readonly WindowStatus[] {
   const n = policy.windows.length;
-  if (n === 0) return NO_STATUS as WindowStatus[];
+  if (n === 0) return NO_STATUS;
   const out = new Array<WindowStatus>(n);
   for (let i = 0; i < n; i++) {
     const w = policy.windows[i]!;
@@ -232,7 +238,6 @@ function statusOf(state: LimiterState, policy: Policy, now: number): WindowStatu
   return out;
 }
 
-const NO_STATUS: readonly WindowStatus[] = [];
 
 /**
  * Earliest time (ms from now) at which `ahead` (the summed cost of requests

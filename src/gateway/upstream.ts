@@ -100,7 +100,9 @@ export async function sendUpstream(p: ProviderRuntime, line: Dispatcher | null, 
       const detail = describe(e);
       throw errors.badGateway(p.name, detail, detail !== "connection refused");
     } finally {
-      // The timeout covers the wait for response headers; the client's abort still ends the body read.
+      // The timeout covers the wait for response headers. A client that leaves during the body
+      // cancels the stream relayed to it (and so the upstream read); an attempt that was old
+      // enough to listen for the client aborts its read too.
       p.attempts.end(watched);
     }
     const headers = headerRecord(res.headers);
