@@ -1,19 +1,28 @@
 // One ticking timer per provider times out its upstream attempts and passes a client's leaving on.
+// Timers on a busy machine fire late: the tests wait for what must happen (bounded), and bound
+// "how late" loosely; only "not before" is tight.
 import { expect, test } from "bun:test";
 import { AttemptWatch } from "../../src/gateway/attempt-watch.ts";
 
 const sleep = (ms: number) => Bun.sleep(ms);
+
+/** Waits until `ok()` holds (polling), at most `ms`; returns whether it did. */
+async function until(ok: () => boolean, ms = 3000): Promise<boolean> {
+  const end = performance.now() + ms;
+  while (!ok() && performance.now() < end) await sleep(2);
+  return ok();
+}
 
 test("an attempt still waiting at its deadline is aborted and marked timed out, within a tick", async () => {
   const watch = new AttemptWatch(50); // tick 5 ms
   const client = new AbortController();
   const a = watch.start(client);
   const t0 = performance.now();
-  await new Promise<void>((resolve) => a.signal.addEventListener("abort", () => resolve(), { once: true }));
+  expect(await until(() => a.signal.aborted)).toBe(true);
   const took = performance.now() - t0;
   expect(a.timedOut).toBe(true);
   expect(took).toBeGreaterThanOrEqual(45);
-  expect(took).toBeLessThan(50 + 5 + 40); // a tick late at most, with room for a busy machine
+  expect(took).toBeLessThan(1000); // a tick late in principle; room for a busy machine
   expect(watch.size).toBe(0);
   expect(client.signal.aborted).toBe(false);
 });
@@ -32,9 +41,9 @@ test("attempts time out oldest first; one that ended in between is left alone", 
   for (const [name, a] of [["first", first], ["last", last]] as const) {
     a.signal.addEventListener("abort", () => abortedAt.set(name, performance.now()), { once: true });
   }
-  await sleep(120);
+  expect(await until(() => abortedAt.size === 2)).toBe(true);
   expect(first.timedOut && last.timedOut).toBe(true);
-  expect(abortedAt.get("first")!).toBeLessThan(abortedAt.get("last")!);
+  expect(abortedAt.get("first")!).toBeLessThanOrEqual(abortedAt.get("last")!);
   expect(middle.timedOut).toBe(false);
   expect(middle.signal.aborted).toBe(false);
 });
@@ -45,9 +54,9 @@ test("a client that leaves before the first tick is noticed at that tick", async
   const a = watch.start(client);
   client.abort();
   expect(a.signal.aborted).toBe(false); // no listener yet: that is the point
-  await sleep(100 + 60);
-  expect(a.signal.aborted).toBe(true);
+  expect(await until(() => a.signal.aborted)).toBe(true);
   expect(a.timedOut).toBe(false);
+  expect(a.listening).toBe(false); // caught by the tick's look, not by a listener
 });
 
 test("a client that leaves after a tick aborts the attempt at once, and still does after its headers came", async () => {
@@ -56,7 +65,7 @@ test("a client that leaves after a tick aborts the attempt at once, and still do
   const answered = new AbortController();
   const a = watch.start(waiting);
   const b = watch.start(answered);
-  await sleep(150); // one tick: both listen to their client now
+  expect(await until(() => a.listening && b.listening)).toBe(true); // one tick: both listen to their client now
   waiting.abort();
   expect(a.signal.aborted).toBe(true);
   watch.end(b); // headers in; the body is still being read
@@ -73,9 +82,9 @@ test("an attempt that ends in time is never aborted, and the timer stops once id
   watch.end(a);
   watch.end(a); // twice is harmless
   expect(watch.size).toBe(0);
-  await sleep(100);
+  expect(await until(() => !watch.ticking)).toBe(true);
+  await sleep(60); // past its deadline
   expect(a.signal.aborted).toBe(false);
-  expect(watch.ticking).toBe(false);
   // And it starts again with the next attempt.
   const b = watch.start(client);
   expect(watch.ticking).toBe(true);

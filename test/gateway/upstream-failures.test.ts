@@ -62,11 +62,12 @@ test("a client that leaves while the upstream is still thinking aborts the upstr
     ctl.abort();
     expect(await pending).toBeNull();
   }
-  for (let i = 0; i < 50 && abortedAfter.length < 2; i++) await Bun.sleep(20);
+  for (let i = 0; i < 150 && abortedAfter.length < 2; i++) await Bun.sleep(20);
   expect(abortedAfter).toHaveLength(2);
-  expect(abortedAfter[0]!).toBeLessThan(1000); // noticed at the next tick of the attempt watch
+  // Early: noticed at the watch's next tick (100 ms); late: at once. Loose bounds: both far below the 5 s hold.
+  expect(abortedAfter[0]!).toBeLessThan(2000);
   expect(abortedAfter[1]!).toBeGreaterThanOrEqual(350);
-  expect(abortedAfter[1]!).toBeLessThan(1000);
+  expect(abortedAfter[1]!).toBeLessThan(2000);
 });
 
 test("upstream 429 with Retry-After is retried after that delay, then succeeds", async () => {
