@@ -7,7 +7,7 @@
  *
  *   bun bench/added-latency.ts [--short] [--requests 3000] [--rounds 6]
  */
-import { parseArgs } from "node:util";
+import { presetArgs } from "./lib/cli.ts";
 import type { LoadResult } from "./lib/load.ts";
 import { runScript, ServerGroup } from "./lib/proc.ts";
 import { fmt, median, table } from "./lib/stats.ts";
@@ -106,17 +106,5 @@ function printReport(variants: readonly Variant[], results: ReadonlyMap<string, 
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    options: {
-      short: { type: "boolean", default: false },
-      requests: { type: "string" },
-      rounds: { type: "string" },
-    },
-  });
-  const base = values.short ? SHORT : FULL;
-  await runAddedLatency({
-    ...base,
-    requests: values.requests ? Number(values.requests) : base.requests,
-    rounds: values.rounds ? Number(values.rounds) : base.rounds,
-  });
+  await runAddedLatency(presetArgs(FULL, SHORT, { requests: "requests", rounds: "rounds" }).options);
 }

@@ -21,11 +21,11 @@
  *
  *   bun bench/exactness.ts [--short] [--duration 65]
  */
-import { parseArgs } from "node:util";
+import { presetArgs } from "./lib/cli.ts";
 import type { LoadResult } from "./lib/load.ts";
 import { runScript, ServerGroup, type ServerProc } from "./lib/proc.ts";
 import { fmt, table } from "./lib/stats.ts";
-import { headline, type Headline } from "./lib/summary.ts";
+import { headline, printSummary, type Headline } from "./lib/summary.ts";
 import { CHAT_PATH, fetchCapEnv } from "./lib/workload.ts";
 
 export interface ExactnessOptions {
@@ -148,9 +148,5 @@ export async function runExactness(o: ExactnessOptions): Promise<Headline[]> {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { short: { type: "boolean", default: false }, duration: { type: "string" } } });
-  const base = values.short ? SHORT : FULL;
-  const heads = await runExactness({ durationS: values.duration ? Number(values.duration) : base.durationS });
-  const { renderSummary } = await import("./lib/summary.ts");
-  console.log(`\n${renderSummary(heads)}`);
+  printSummary(await runExactness(presetArgs(FULL, SHORT, { duration: "durationS" }).options));
 }

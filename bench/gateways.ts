@@ -20,13 +20,13 @@
  *   bun bench/gateways.ts [--short] [--rounds 3] [--duration 5] [--concurrency 64] [--no-portkey]
  */
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { presetArgs } from "./lib/cli.ts";
 import { startRedis, type TestRedis } from "../test/helpers/redis.ts";
 import type { LoadResult } from "./lib/load.ts";
 import { ensurePortkey, PORTKEY_PACKAGE, PORTKEY_VERSION, portkeyHeaders, startPortkey } from "./lib/portkey.ts";
 import { cpuMs, rssKb, runScript, ServerGroup, type ServerProc } from "./lib/proc.ts";
 import { fmt, median, table } from "./lib/stats.ts";
-import { headline, type Headline } from "./lib/summary.ts";
+import { headline, printSummary, type Headline } from "./lib/summary.ts";
 import { CHAT_BODY, CHAT_PATH, fetchCapEnv } from "./lib/workload.ts";
 
 export interface GatewaysOptions {
@@ -231,23 +231,6 @@ function report(
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    options: {
-      short: { type: "boolean", default: false },
-      rounds: { type: "string" },
-      duration: { type: "string" },
-      concurrency: { type: "string" },
-      "no-portkey": { type: "boolean", default: false },
-    },
-  });
-  const base = values.short ? SHORT : FULL;
-  const heads = await runGateways({
-    ...base,
-    rounds: values.rounds ? Number(values.rounds) : base.rounds,
-    durationS: values.duration ? Number(values.duration) : base.durationS,
-    concurrency: values.concurrency ? Number(values.concurrency) : base.concurrency,
-    portkey: !values["no-portkey"],
-  });
-  const { renderSummary } = await import("./lib/summary.ts");
-  console.log(`\n${renderSummary(heads)}`);
+  const { options, flags } = presetArgs(FULL, SHORT, { rounds: "rounds", duration: "durationS", concurrency: "concurrency" }, ["no-portkey"]);
+  printSummary(await runGateways({ ...options, portkey: flags["no-portkey"] !== true }));
 }

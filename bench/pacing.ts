@@ -17,12 +17,12 @@
  *
  *   bun bench/pacing.ts [--short]
  */
-import { parseArgs } from "node:util";
+import { presetArgs } from "./lib/cli.ts";
 import { startRedis, type TestRedis } from "../test/helpers/redis.ts";
 import type { BurstResult } from "./lib/burst-client.ts";
 import { runScript, startServer, type ServerProc } from "./lib/proc.ts";
 import { fmt, percentile, table } from "./lib/stats.ts";
-import { headline, type Headline } from "./lib/summary.ts";
+import { headline, printSummary, type Headline } from "./lib/summary.ts";
 import { fetchCapEnv } from "./lib/workload.ts";
 
 export interface PacingOptions {
@@ -159,8 +159,5 @@ export async function runPacing(o: PacingOptions): Promise<Headline[]> {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { short: { type: "boolean", default: false } } });
-  const heads = await runPacing(values.short ? SHORT : FULL);
-  const { renderSummary } = await import("./lib/summary.ts");
-  console.log(`\n${renderSummary(heads)}`);
+  printSummary(await runPacing(presetArgs(FULL, SHORT).options));
 }

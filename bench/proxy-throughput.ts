@@ -13,7 +13,7 @@
  *
  *   bun bench/proxy-throughput.ts [--short] [--rounds 3] [--duration 5] [--concurrency 64]
  */
-import { parseArgs } from "node:util";
+import { presetArgs } from "./lib/cli.ts";
 import { cpuMs, runScript, ServerGroup, type ServerProc } from "./lib/proc.ts";
 import type { LoadResult } from "./lib/load.ts";
 import { fmt, median, table } from "./lib/stats.ts";
@@ -151,19 +151,5 @@ function printReport(variants: readonly Variant[], samples: ReadonlyMap<string, 
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    options: {
-      short: { type: "boolean", default: false },
-      rounds: { type: "string" },
-      duration: { type: "string" },
-      concurrency: { type: "string" },
-    },
-  });
-  const base = values.short ? SHORT : FULL;
-  await runThroughput({
-    ...base,
-    rounds: values.rounds ? Number(values.rounds) : base.rounds,
-    durationS: values.duration ? Number(values.duration) : base.durationS,
-    concurrency: values.concurrency ? Number(values.concurrency) : base.concurrency,
-  });
+  await runThroughput(presetArgs(FULL, SHORT, { rounds: "rounds", duration: "durationS", concurrency: "concurrency" }).options);
 }

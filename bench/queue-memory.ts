@@ -24,12 +24,12 @@
  *   bun bench/queue-memory.ts [--short] [--n 10000] [--interval 0.0005] [--rounds 2] [--batch 1000] [--in-process 10000,100000]
  * (--batch 1 makes arrival order fully known, so FIFO is checked per request; filling is slower)
  */
-import { parseArgs } from "node:util";
+import { presetArgs } from "./lib/cli.ts";
 import type { BurstResult } from "./lib/burst-client.ts";
 import { openFileLimit, rssKb, runScript, startServer, type ServerProc } from "./lib/proc.ts";
 import type { InProcessResult } from "./lib/queue-inprocess.ts";
 import { fmt, median, percentile, table } from "./lib/stats.ts";
-import { headline, type Headline } from "./lib/summary.ts";
+import { headline, printSummary, type Headline } from "./lib/summary.ts";
 import { CHAT_BODY, CHAT_PATH, fetchCapEnv } from "./lib/workload.ts";
 
 export interface QueueOptions {
@@ -301,25 +301,7 @@ async function runInProcess(o: QueueOptions): Promise<Headline[]> {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    options: {
-      short: { type: "boolean", default: false },
-      n: { type: "string" },
-      interval: { type: "string" },
-      rounds: { type: "string" },
-      batch: { type: "string" },
-      "in-process": { type: "string" },
-    },
-  });
-  const base = values.short ? SHORT : FULL;
-  const heads = await runQueueMemory({
-    ...base,
-    n: values.n ? Number(values.n) : base.n,
-    intervalS: values.interval ? Number(values.interval) : base.intervalS,
-    rounds: values.rounds ? Number(values.rounds) : base.rounds,
-    batch: values.batch ? Number(values.batch) : base.batch,
-    inProcess: values["in-process"] !== undefined ? values["in-process"].split(",").filter(Boolean).map(Number) : base.inProcess,
-  });
-  const { renderSummary } = await import("./lib/summary.ts");
-  console.log(`\n${renderSummary(heads)}`);
+  const { options, flags } = presetArgs(FULL, SHORT, { n: "n", interval: "intervalS", rounds: "rounds", batch: "batch" }, [], ["in-process"]);
+  const inProcess = flags["in-process"];
+  printSummary(await runQueueMemory(typeof inProcess === "string" ? { ...options, inProcess: inProcess.split(",").filter(Boolean).map(Number) } : options));
 }

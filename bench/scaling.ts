@@ -20,12 +20,12 @@
  *
  *   bun bench/scaling.ts [--short]
  */
-import { parseArgs } from "node:util";
+import { presetArgs } from "./lib/cli.ts";
 import { startRedis, type TestRedis } from "../test/helpers/redis.ts";
 import type { LoadResult } from "./lib/load.ts";
 import { cpuMs, runScript, startServer, type ServerProc } from "./lib/proc.ts";
 import { fmt, median, table } from "./lib/stats.ts";
-import { headline, type Headline } from "./lib/summary.ts";
+import { headline, printSummary, type Headline } from "./lib/summary.ts";
 import { CHAT_BODY, CHAT_PATH, fetchCapEnv } from "./lib/workload.ts";
 
 export interface ScalingOptions {
@@ -144,8 +144,5 @@ export async function runScaling(o: ScalingOptions): Promise<Headline[]> {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { short: { type: "boolean", default: false } } });
-  const heads = await runScaling(values.short ? SHORT : FULL);
-  const { renderSummary } = await import("./lib/summary.ts");
-  console.log(`\n${renderSummary(heads)}`);
+  printSummary(await runScaling(presetArgs(FULL, SHORT).options));
 }

@@ -24,6 +24,11 @@ export function verdict(ok: boolean | null): string {
   return ok === null ? "-" : ok ? "ok" : "BELOW";
 }
 
+/** Prints the summary table of a bench run on its own (after a blank line). */
+export function printSummary(rows: readonly Headline[]): void {
+  console.log(`\n${renderSummary(rows)}`);
+}
+
 export function renderSummary(rows: readonly Headline[]): string {
   return table([["bench", "figure", "value", "target", "verdict"], ...rows.map((h) => [h.section, h.figure, h.value, h.target, verdict(h.ok)])]);
 }
