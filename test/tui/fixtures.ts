@@ -3,26 +3,31 @@ import type { GroupSnapshot, KeySnapshot, ModelLineSnapshot, ProviderSnapshot, S
 import type { NodeState } from "../../src/tui/follow-node.ts";
 import type { Sample } from "../../src/tui/history.ts";
 
+/** What a provider's line and a model's own line both show, idle. */
+const IDLE_LINE = {
+  mode: "spaced",
+  capacity: 1,
+  tokens: 0,
+  queued_ahead: 0,
+  waiting_in_acquire: 0,
+  in_flight: 0,
+  last_send_time: null,
+  next_slot_in_seconds: 0,
+  rpm: null,
+  max_concurrent: null,
+  windows: {},
+  sent: 0,
+  queue_timeouts: 0,
+} satisfies Partial<ProviderSnapshot> & Partial<ModelLineSnapshot>;
+
 export function providerSnap(name: string, extra: Partial<ProviderSnapshot> = {}): ProviderSnapshot {
   return {
+    ...IDLE_LINE,
     provider: name,
-    mode: "spaced",
     interval_seconds: 2,
-    capacity: 1,
-    tokens: 0,
-    queued_ahead: 0,
-    waiting_in_acquire: 0,
-    in_flight: 0,
-    last_send_time: null,
-    next_slot_in_seconds: 0,
     models: ["gpt-4o-mini"],
-    rpm: null,
-    max_concurrent: null,
     max_wait_seconds: null,
-    windows: {},
     requests: 0,
-    sent: 0,
-    queue_timeouts: 0,
     cancelled: 0,
     upstream_429: 0,
     upstream_5xx: 0,
@@ -44,21 +49,9 @@ export function providerSnap(name: string, extra: Partial<ProviderSnapshot> = {}
 /** A model line of its own (spaced, 6 s apart = 10/m, unless told). */
 export function modelLine(model: string, extra: Partial<ModelLineSnapshot> = {}): ModelLineSnapshot {
   return {
+    ...IDLE_LINE,
     model,
-    mode: "spaced",
     interval_seconds: 6,
-    capacity: 1,
-    tokens: 0,
-    queued_ahead: 0,
-    waiting_in_acquire: 0,
-    in_flight: 0,
-    last_send_time: null,
-    next_slot_in_seconds: 0,
-    rpm: null,
-    max_concurrent: null,
-    windows: {},
-    sent: 0,
-    queue_timeouts: 0,
     ...extra,
   };
 }
