@@ -12,6 +12,9 @@
  * Redis (store.redis, key prefix `--prefix`, default "limitrate"): nodes
  * started with the same URL and prefix share their limits.
  *
+ * `--client fetch`: the provider's requests go through fetch instead of
+ * limitrate's own HTTP/1.1 client (upstream_client).
+ *
  * `--config-json '<json>'`: a whole config instead (server is forced to
  * 127.0.0.1 on a free port; --redis and --prefix still apply).
  *
@@ -36,6 +39,8 @@ const { values } = parseArgs({
     redis: { type: "string" },
     prefix: { type: "string", default: "limitrate" },
     "config-json": { type: "string" },
+    /** The provider's upstream_client: auto (own HTTP/1.1 client for http://) or fetch. */
+    client: { type: "string", default: "auto" },
   },
 });
 
@@ -61,6 +66,7 @@ function presetConfig(): Record<string, unknown> {
         api_key: "sk-bench",
         models: ["gpt-4o-mini", "gpt-4o"],
         rate_limit: rateLimit,
+        upstream_client: values.client,
       },
     ],
   };

@@ -134,6 +134,8 @@ const providerSchema = z.strictObject({
   headers: z.record(nonEmpty(), z.string()).optional(),
   /** seconds per upstream request */
   timeout_seconds: positive().default(300),
+  /** auto: limitrate's own HTTP/1.1 client for http:// upstreams, fetch for https:// (or behind an HTTP proxy); fetch: always fetch */
+  upstream_client: z.enum(["auto", "fetch"]).default("auto"),
   rate_limit: rateLimitSchema.prefault({}),
 });
 

@@ -14,6 +14,7 @@
  */
 import { systemClock, type Clock } from "../clock.ts";
 import { linkLast, unlink, type Ends, type Linked } from "../limiter/linked-list.ts";
+import type { AbortHook } from "../http1/pool.ts";
 
 /**
  * Whose attempt it is: its signal is read only at a tick (Bun sets up a
@@ -23,11 +24,16 @@ export interface Client {
   readonly signal: AbortSignal;
 }
 
-/** One attempt in flight: fetch it with `signal`; ask `timedOut` when it fails. */
-export class Attempt implements Linked {
+/**
+ * One attempt in flight. fetch listens to `signal` (made when first read);
+ * the HTTP/1.1 pool sets `onAbort` instead (no signal, no listener).
+ */
+export class Attempt implements Linked, AbortHook {
   prev: Attempt | null = null;
   next: Attempt | null = null;
-  readonly controller = new AbortController();
+  private controller: AbortController | null = null;
+  onAbort: (() => void) | null = null;
+  aborted = false;
   timedOut = false;
   /** Still in the watch's list (not ended, not timed out). */
   watched = true;
@@ -40,12 +46,25 @@ export class Attempt implements Linked {
   ) {}
 
   get signal(): AbortSignal {
+    if (this.controller === null) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort();
+    }
     return this.controller.signal;
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.controller?.abort();
+    const hook = this.onAbort;
+    this.onAbort = null;
+    hook?.();
   }
 
   /** The client left. */
   handleEvent(): void {
-    this.controller.abort();
+    this.abort();
   }
 }
 
@@ -104,7 +123,7 @@ export class AttemptWatch {
   private tick(): void {
     for (let a = this.young; a; a = a.next) {
       const signal = a.client.signal;
-      if (signal.aborted) a.controller.abort();
+      if (signal.aborted) a.abort();
       else {
         signal.addEventListener("abort", a, { once: true });
         a.listening = true;
@@ -115,7 +134,7 @@ export class AttemptWatch {
     for (let a = this.list.head; a !== null && a.deadline <= now; a = this.list.head) {
       this.end(a);
       a.timedOut = true;
-      a.controller.abort();
+      a.abort();
     }
     // Idle for two ticks in a row: stop ticking (a busy gateway keeps its timer instead of re-arming it per request).
     if (this.list.head !== null) this.idleTicks = 0;

@@ -1,7 +1,7 @@
 /**
  * Which headers cross the gateway. Hop-by-hop headers belong to one
- * connection (RFC 9110 §7.6.1); content-encoding/length no longer describe a
- * body that fetch has already decoded.
+ * connection (RFC 9110 §7.6.1); content-length is set anew for the body sent,
+ * and content-encoding no longer describes a body that fetch has decoded.
  */
 const HOP_BY_HOP = new Set([
   "connection",
@@ -18,8 +18,10 @@ const HOP_BY_HOP = new Set([
 /** Client → upstream: also drop what the gateway sets itself or keeps private. */
 const NOT_FORWARDED = new Set([...HOP_BY_HOP, "host", "authorization", "content-length", "accept-encoding", "cookie"]);
 
-/** Upstream → client. */
-const NOT_RETURNED = new Set([...HOP_BY_HOP, "content-encoding", "content-length", "set-cookie"]);
+/** Upstream → client, for a body passed on as it came (its content-encoding still describes it). */
+const NOT_RETURNED = new Set([...HOP_BY_HOP, "content-length", "set-cookie"]);
+/** Upstream → client, for a body fetch has decoded. */
+const NOT_RETURNED_DECODED = new Set([...NOT_RETURNED, "content-encoding"]);
 
 /** A header list as a plain object (one native call; values of repeated names joined, as by Headers.get). */
 export type HeaderRecord = Record<string, string>;
@@ -58,8 +60,9 @@ export function upstreamHeaders(client: Headers, apiKey: string | undefined, ext
  * there). Handing Bun a Headers to copy natively is cheaper than building a
  * new list from a plain object.
  */
-export function clientHeaders(upstream: Headers, seen: HeaderRecord): Headers {
+export function clientHeaders(upstream: Headers, seen: HeaderRecord, decoded: boolean): Headers {
   const named = connectionNamed(seen);
-  for (const name in seen) if (NOT_RETURNED.has(name) || named?.includes(name)) upstream.delete(name);
+  const dropped = decoded ? NOT_RETURNED_DECODED : NOT_RETURNED;
+  for (const name in seen) if (dropped.has(name) || named?.includes(name)) upstream.delete(name);
   return upstream;
 }

@@ -175,7 +175,7 @@ function answer(
   if (permit && lineCountsTokens) permit.items.forEach((it, i) => reservation.hold(it.ref, permit.tickets[i]!, it.cost));
 
   const res = sent.response;
-  const headers = clientHeaders(res.headers, sent.headers);
+  const headers = clientHeaders(res.headers, sent.headers, provider.client.decodes);
   if (limitHeaders) for (const k in limitHeaders) headers.set(k, limitHeaders[k]!);
   const init = { status: res.status, statusText: res.statusText, headers };
   const isSse = (sent.headers["content-type"] ?? "").includes("text/event-stream");

@@ -16,6 +16,7 @@ import { Histogram } from "../stats/histogram.ts";
 import { KeyRing } from "./keys.ts";
 import { PriceList } from "./pricing.ts";
 import { Router } from "./route.ts";
+import { upstreamClient, type UpstreamClient } from "./upstream-client.ts";
 
 export interface ProviderCounters {
   requests: number;
@@ -49,6 +50,8 @@ export interface ProviderRuntime {
   readonly timeoutMs: number;
   /** Times out the provider's attempts in flight and aborts those whose client left. */
   readonly attempts: AttemptWatch;
+  /** How its requests travel (own HTTP/1.1 pool or fetch). */
+  readonly client: UpstreamClient;
   /** The provider's limiter; its policy is the live one (adaptive mode and reloads replace it). */
   readonly ref: LimiterRef;
   /** The provider's shared line: models without limits of their own wait here. */
@@ -155,6 +158,7 @@ export function providerRuntime(p: ProviderConfig, store: Store, clock: Clock): 
     baseUrl: p.base_url.replace(/\/+$/, ""),
     timeoutMs: p.timeout_seconds * 1000,
     attempts: new AttemptWatch(p.timeout_seconds * 1000),
+    client: upstreamClient(p.base_url, p.upstream_client),
     ref,
     line,
     modelLines,

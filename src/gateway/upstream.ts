@@ -8,6 +8,7 @@
 import { parseUpstreamLimits } from "../adaptive/upstream-limits.ts";
 import { errors, ApiError } from "../errors.ts";
 import { log } from "../log.ts";
+import { ProtocolError } from "../http1/response-parser.ts";
 import { sleep } from "../sleep.ts";
 import type { AcquireItem } from "../store/store.ts";
 import type { Dispatcher, Permit } from "../limiter/dispatcher.ts";
@@ -86,7 +87,7 @@ export async function sendUpstream(p: ProviderRuntime, line: Dispatcher | null, 
     let res: Response;
     try {
       const outgoing = upstreamHeaders(req.clientHeaders, p.config.api_key, p.config.headers);
-      res = await fetch(p.baseUrl + req.path, { method: "POST", headers: outgoing, body: req.body, signal: watched.signal, redirect: "manual" });
+      res = await p.client.post(req.path, outgoing, req.body, watched);
     } catch (e) {
       permit?.release();
       if (req.signal.aborted) throw errors.clientClosed();
@@ -187,7 +188,8 @@ export function backoffMs(baseSeconds: number, attempt: number, random = Math.ra
 
 function describe(e: unknown): string {
   if (e instanceof ApiError) return e.message;
+  if (e instanceof ProtocolError) return `malformed answer: ${e.message}`;
   const code = (e as { code?: unknown })?.code;
-  if (typeof code === "string") return code === "ConnectionRefused" ? "connection refused" : code;
+  if (typeof code === "string") return code === "ConnectionRefused" || code === "ECONNREFUSED" ? "connection refused" : code;
   return e instanceof Error ? e.message : "connection failed";
 }

@@ -19,6 +19,7 @@ describe("defaults", () => {
       base_url: "http://upstream.test/v1",
       models: [{ name: "m" }],
       timeout_seconds: 300,
+      upstream_client: "auto",
       rate_limit: {
         mode: "spaced",
         max_wait_seconds: null,
@@ -264,6 +265,7 @@ test("the inferred Config type has optional keys where the YAML may omit them", 
         base_url: "http://x.test",
         models: [{ name: "m" }],
         timeout_seconds: 300,
+        upstream_client: "auto",
         rate_limit: {
           mode: "spaced",
           max_wait_seconds: null,
