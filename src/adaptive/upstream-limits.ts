@@ -22,6 +22,9 @@
 import { formatDuration } from "../duration.ts";
 import { parseDuration } from "./duration-parse.ts";
 
+/** Reading a header by name (a Headers, or a lookup over a plain record). */
+type HeaderLookup = Pick<Headers, "get">;
+
 export type LimitDimension = "requests" | "tokens" | "input_tokens" | "output_tokens";
 
 /** One dimension as the provider reported it; a field is absent when not sent or not believed. */
@@ -110,7 +113,7 @@ const DIMENSIONS: readonly LimitDimension[] = ["requests", "tokens", "input_toke
  * them is after `now`. A 429 that says nothing holds nothing — backing off
  * then is the caller's (or an AimdController's) business.
  */
-export function parseUpstreamLimits(status: number, headers: Headers, now: number, opts: UpstreamLimitOptions = {}): UpstreamSignal {
+export function parseUpstreamLimits(status: number, headers: HeaderLookup, now: number, opts: UpstreamLimitOptions = {}): UpstreamSignal {
   const maxResetMs = opts.maxResetMs ?? DEFAULT_MAX_RESET_MS;
   const maxRetryAfterMs = opts.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
   const warnings = new Set<string>();
@@ -142,7 +145,7 @@ export function parseUpstreamLimits(status: number, headers: Headers, now: numbe
   return { holdUntil, reason, limits, warnings: [...warnings] };
 }
 
-function readWindow(src: Source, h: Headers, now: number, maxResetMs: number, warnings: Set<string>): UpstreamWindow | null {
+function readWindow(src: Source, h: HeaderLookup, now: number, maxResetMs: number, warnings: Set<string>): UpstreamWindow | null {
   const limit = count(h, src.limit, warnings);
   const remaining = count(h, src.remaining, warnings);
   const resetAt = src.resetFormat === "duration" ? resetFromDuration(h, src.reset, now, maxResetMs, warnings) : resetFromTime(h, src.reset, now, maxResetMs, warnings);
@@ -175,7 +178,7 @@ function pick(a: number | undefined, b: number | undefined, f: (x: number, y: nu
 }
 
 /** The header's value, trimmed; null when absent. An overlong value is refused with a warning. */
-function value(h: Headers, name: string, warnings: Set<string>): string | null {
+function value(h: HeaderLookup, name: string, warnings: Set<string>): string | null {
   const v = h.get(name);
   if (v === null) return null;
   const t = v.trim();
@@ -190,7 +193,7 @@ const NON_NEGATIVE = /^\d+(\.\d+)?$/;
 const NEGATIVE = /^-\s*\d/;
 
 /** A limit or remaining count: a non-negative finite number. */
-function count(h: Headers, name: string, warnings: Set<string>): number | null {
+function count(h: HeaderLookup, name: string, warnings: Set<string>): number | null {
   const v = value(h, name, warnings);
   if (v === null) return null;
   if (NON_NEGATIVE.test(v)) {
@@ -201,7 +204,7 @@ function count(h: Headers, name: string, warnings: Set<string>): number | null {
   return null;
 }
 
-function resetFromDuration(h: Headers, name: string, now: number, maxMs: number, warnings: Set<string>): number | null {
+function resetFromDuration(h: HeaderLookup, name: string, now: number, maxMs: number, warnings: Set<string>): number | null {
   const v = value(h, name, warnings);
   if (v === null) return null;
   const ms = parseDuration(v);
@@ -215,7 +218,7 @@ function resetFromDuration(h: Headers, name: string, now: number, maxMs: number,
 /** RFC 3339: 2024-05-01T12:00:30Z, with an optional fraction and a Z or ±hh:mm offset. */
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
-function resetFromTime(h: Headers, name: string, now: number, maxMs: number, warnings: Set<string>): number | null {
+function resetFromTime(h: HeaderLookup, name: string, now: number, maxMs: number, warnings: Set<string>): number | null {
   const v = value(h, name, warnings);
   if (v === null) return null;
   const at = parseRfc3339(v);
@@ -272,7 +275,7 @@ function ahead(name: string, ms: number, now: number, maxMs: number, warnings: S
 const HTTP_DATE = /^[A-Za-z]{3}/;
 
 /** How long Retry-After (or the more precise retry-after-ms) asks us to wait, ms; null if absent or not believed. */
-function retryAfter(h: Headers, now: number, maxMs: number, warnings: Set<string>): number | null {
+function retryAfter(h: HeaderLookup, now: number, maxMs: number, warnings: Set<string>): number | null {
   const precise = value(h, "retry-after-ms", warnings);
   if (precise !== null) {
     if (NON_NEGATIVE.test(precise)) {

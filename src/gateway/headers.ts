@@ -26,6 +26,13 @@ const NOT_RETURNED_DECODED = new Set([...NOT_RETURNED, "content-encoding"]);
 /** A header list as a plain object (one native call; values of repeated names joined, as by Headers.get). */
 export type HeaderRecord = Record<string, string>;
 
+/** What reading a header by name needs (Headers has it; lookup() gives a record it). */
+export type HeaderLookup = Pick<Headers, "get">;
+
+export function lookup(h: HeaderRecord): HeaderLookup {
+  return { get: (name) => h[name.toLowerCase()] ?? null };
+}
+
 export function headerRecord(h: Headers): HeaderRecord {
   return h.toJSON() as HeaderRecord;
 }
@@ -65,4 +72,12 @@ export function clientHeaders(upstream: Headers, seen: HeaderRecord, decoded: bo
   const dropped = decoded ? NOT_RETURNED_DECODED : NOT_RETURNED;
   for (const name in seen) if (dropped.has(name) || named?.includes(name)) upstream.delete(name);
   return upstream;
+}
+
+/** Upstream → client from a plain record (the pool's answers: bodies as they came, content-encoding kept). */
+export function clientHeadersOf(seen: HeaderRecord): HeaderRecord {
+  const named = connectionNamed(seen);
+  const out: HeaderRecord = {};
+  for (const name in seen) if (!NOT_RETURNED.has(name) && !named?.includes(name)) out[name] = seen[name]!;
+  return out;
 }

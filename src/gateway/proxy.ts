@@ -8,7 +8,6 @@ import { ApiError, errors } from "../errors.ts";
 import { Reservation, SENT_NOTHING_USED } from "../limiter/reservation.ts";
 import { requireToken } from "./auth.ts";
 import { countOutput, endpointOf, REQUEST_ONLY, requestCost, type Endpoint } from "./cost.ts";
-import { clientHeaders } from "./headers.ts";
 import { admitKey, checkModelAllowed, keyItems, type KeyRuntime } from "./keys.ts";
 import { rateLimitHeaders } from "./ratelimit-headers.ts";
 import { parseBody, readBody, type RequestBody } from "./read-body.ts";
@@ -86,11 +85,11 @@ export async function proxy(rt: Runtime, req: Request, path: string, search: str
         throw limitHeaders && e instanceof ApiError ? e.withHeaders(limitHeaders) : e;
       }
       settleSpent(rt, sent.spent);
-      if (!last && sent.response.status >= 500) {
-        void sent.response.body?.cancel().catch(() => {});
+      if (!last && sent.answer.status >= 500) {
+        sent.answer.discard();
         sent.permit?.release();
         if (sent.permit) settleSpent(rt, [sent.permit]);
-        count(key, p, sent.response.status);
+        count(key, p, sent.answer.status);
         continue;
       }
       break;
@@ -174,11 +173,9 @@ function answer(
   const permit = sent.permit;
   if (permit && lineCountsTokens) permit.items.forEach((it, i) => reservation.hold(it.ref, permit.tickets[i]!, it.cost));
 
-  const res = sent.response;
-  const headers = clientHeaders(res.headers, sent.headers, provider.client.decodes);
-  if (limitHeaders) for (const k in limitHeaders) headers.set(k, limitHeaders[k]!);
-  const init = { status: res.status, statusText: res.statusText, headers };
-  const isSse = (sent.headers["content-type"] ?? "").includes("text/event-stream");
+  const res = sent.answer;
+  const init = { status: res.status, statusText: res.statusText, headers: res.headersForClient(limitHeaders) };
+  const isSse = (res.headers["content-type"] ?? "").includes("text/event-stream");
   const tap = metered ? new UsageTap(isSse, askUsage && isSse) : null;
 
   // Nothing waits for the end of this answer: hand the upstream body over untouched (fastest).
@@ -211,14 +208,14 @@ function answer(
     );
   };
 
-  if (!isSse) {
-    // A whole answer (JSON): read it natively, settle, answer with the bytes; cheaper than a JS stream.
-    return res.arrayBuffer().then(
-      (buf) => {
-        const bytes = new Uint8Array(buf);
-        tap?.transform(bytes);
+  if (!isSse || res.body instanceof Uint8Array) {
+    // A whole answer (JSON, or a short stream already read whole): settle, answer with the bytes;
+    // cheaper than a JS stream.
+    return res.bytes().then(
+      (bytes) => {
+        const out = tap ? whole(tap, bytes) : bytes;
         finish();
-        return new Response(bytes, init);
+        return new Response(out, init);
       },
       () => {
         permit?.release();
@@ -230,8 +227,16 @@ function answer(
   }
 
   // A stream: passed on chunk by chunk, never buffered whole.
-  const stream = relayBody(res.body, { transform: tap?.transform, flush: tap ? () => tap.flush() : undefined, onEnd: finish });
+  const stream = relayBody(res.stream, { transform: tap?.transform, flush: tap ? () => tap.flush() : undefined, onEnd: finish });
   return new Response(stream, init);
+}
+
+/** A whole body through the tap: what it passes on (a stream's hidden usage chunk left out). */
+function whole(tap: UsageTap, bytes: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  const out = tap.transform(bytes);
+  const rest = tap.flush();
+  if (!rest || rest.byteLength === 0) return (out ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>;
+  return Buffer.concat([out ?? new Uint8Array(0), rest]) as Uint8Array<ArrayBuffer>;
 }
 
 /** Errors after which a routing policy tries the next provider. */

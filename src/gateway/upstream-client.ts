@@ -7,13 +7,12 @@
 import { Http1Pool } from "../http1/pool.ts";
 import type { Attempt } from "./attempt-watch.ts";
 import type { HeaderRecord } from "./headers.ts";
+import { UpstreamAnswer } from "./upstream-answer.ts";
 
 export interface UpstreamClient {
   /** "http1" or "fetch", for stats and logs. */
   readonly kind: "http1" | "fetch";
-  /** Whether answers come decoded (fetch undoes gzip/br; the pool asks for identity and passes bytes as they are). */
-  readonly decodes: boolean;
-  post(path: string, headers: HeaderRecord, body: string, attempt: Attempt): Promise<Response>;
+  post(path: string, headers: HeaderRecord, body: string, attempt: Attempt): Promise<UpstreamAnswer>;
 }
 
 /** Idle upstream connections are closed after this (servers commonly close theirs at 5 s). */
@@ -40,10 +39,9 @@ export function upstreamClient(baseUrl: string, choice: ClientChoice, env: Recor
   const prefix = url.pathname.replace(/\/+$/, "");
   return {
     kind: "http1",
-    decodes: false,
     post: (path, headers, body, attempt) => {
       headers["accept-encoding"] = "identity"; // bytes pass as they are: nothing to decode
-      return p.post(prefix + path, headers, body, attempt);
+      return p.post(prefix + path, headers, body, attempt).then(UpstreamAnswer.fromPool);
     },
   };
 }
@@ -51,8 +49,8 @@ export function upstreamClient(baseUrl: string, choice: ClientChoice, env: Recor
 function fetchClient(baseUrl: string): UpstreamClient {
   return {
     kind: "fetch",
-    decodes: true,
-    post: (path, headers, body, attempt) => fetch(baseUrl + path, { method: "POST", headers, body, signal: attempt.signal, redirect: "manual" }),
+    post: (path, headers, body, attempt) =>
+      fetch(baseUrl + path, { method: "POST", headers, body, signal: attempt.signal, redirect: "manual" }).then(UpstreamAnswer.fromFetch),
   };
 }
 

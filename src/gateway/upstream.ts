@@ -12,7 +12,8 @@ import { ProtocolError } from "../http1/response-parser.ts";
 import { sleep } from "../sleep.ts";
 import type { AcquireItem } from "../store/store.ts";
 import type { Dispatcher, Permit } from "../limiter/dispatcher.ts";
-import { headerRecord, upstreamHeaders, type HeaderRecord } from "./headers.ts";
+import { lookup, upstreamHeaders, type HeaderLookup } from "./headers.ts";
+import type { UpstreamAnswer } from "./upstream-answer.ts";
 import { setProviderRpm, type ProviderRuntime } from "./runtime.ts";
 
 /** A request on its way to a provider. */
@@ -46,9 +47,7 @@ export class UpstreamRequest {
 }
 
 export interface UpstreamResult {
-  readonly response: Response;
-  /** The response's headers, read once. */
-  readonly headers: HeaderRecord;
+  readonly answer: UpstreamAnswer;
   /** The line's permit (null for an unlimited provider): release it when the body ends. */
   readonly permit: Permit | null;
   /** Permits of attempts that were answered 429/5xx and retried, to settle as unused. */
@@ -84,7 +83,7 @@ export async function sendUpstream(p: ProviderRuntime, line: Dispatcher | null, 
     waitedMs += permit?.waitedMs ?? 0;
     const watched = p.attempts.start(req);
     const sentAt = performance.now();
-    let res: Response;
+    let res: UpstreamAnswer;
     try {
       const outgoing = upstreamHeaders(req.clientHeaders, p.config.api_key, p.config.headers);
       res = await p.client.post(req.path, outgoing, req.body, watched);
@@ -106,21 +105,20 @@ export async function sendUpstream(p: ProviderRuntime, line: Dispatcher | null, 
       // enough to listen for the client aborts its read too.
       p.attempts.end(watched);
     }
-    const headers = headerRecord(res.headers);
-    listen(p, res, headers);
+    listen(p, res);
     const retryable = res.status === 429 || res.status >= 500;
     if (res.status === 429) p.counters.upstream429++;
     else if (res.status >= 500) p.counters.upstream5xx++;
     if (retryable && attempt < maxRetries) {
-      const wait = retryAfterMs(res.headers) ?? backoffMs(rl.upstream_retry_backoff_seconds, attempt);
-      void res.body?.cancel().catch(() => {});
+      const wait = retryAfterMs(lookup(res.headers)) ?? backoffMs(rl.upstream_retry_backoff_seconds, attempt);
+      res.discard();
       permit?.release();
       if (permit) (spent ??= []).push(permit);
       p.counters.retries++;
       if (await sleep(wait, req.signal)) throw errors.clientClosed();
       continue;
     }
-    return { response: res, headers, permit, spent: spent ?? NONE, waitedMs, latencyMs: performance.now() - sentAt };
+    return { answer: res, permit, spent: spent ?? NONE, waitedMs, latencyMs: performance.now() - sentAt };
   }
 }
 
@@ -131,7 +129,8 @@ const NONE: readonly Permit[] = [];
  * exhausted until T (or a 429/503 says Retry-After), the provider's whole
  * line holds until T instead of sending requests only to be refused.
  */
-function listen(p: ProviderRuntime, res: Response, headers: HeaderRecord): void {
+function listen(p: ProviderRuntime, res: UpstreamAnswer): void {
+  const headers = res.headers;
   if (p.adaptive) {
     const now = Date.now();
     if (res.status === 429) p.adaptive.onThrottle(now);
@@ -148,7 +147,7 @@ function listen(p: ProviderRuntime, res: Response, headers: HeaderRecord): void 
     return;
   }
   const now = Date.now();
-  const signal = parseUpstreamLimits(res.status, res.headers, now);
+  const signal = parseUpstreamLimits(res.status, lookup(headers), now);
   for (const w of signal.warnings) {
     if (p.warned.has(w)) continue;
     p.warned.add(w);
@@ -164,7 +163,7 @@ function listen(p: ProviderRuntime, res: Response, headers: HeaderRecord): void 
 }
 
 /** Retry-After as seconds or an HTTP date (and OpenAI's retry-after-ms); null if absent or absurd. */
-export function retryAfterMs(h: Headers, now = Date.now()): number | null {
+export function retryAfterMs(h: HeaderLookup, now = Date.now()): number | null {
   const ms = h.get("retry-after-ms");
   if (ms !== null && /^\d+(\.\d+)?$/.test(ms.trim())) return bounded(Number(ms));
   const v = h.get("retry-after")?.trim();

@@ -29,7 +29,16 @@ export interface PoolOptions {
   readonly idleSeconds: number;
 }
 
-/** Answers with a known length up to this size are read whole before the Response is handed over. */
+/** An answer: its head, and its body whole (short, known length), as a stream, or none. */
+export interface Http1Response {
+  readonly status: number;
+  readonly statusText: string;
+  /** [name, value], names lowercase, in order. */
+  readonly headers: [string, string][];
+  readonly body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null;
+}
+
+/** Answers with a known length up to this size are read whole before they are handed over. */
 export const BUFFER_BYTES = 256 * 1024;
 
 const ASCII = /^[\x00-\x7f]*$/;
@@ -63,7 +72,7 @@ class Exchange implements ResponseSink {
     /** The request's bytes: head and body. */
     readonly request: string | Uint8Array,
     readonly hook: AbortHook | null,
-    private readonly resolve: (r: Response) => void,
+    private readonly resolve: (r: Http1Response) => void,
     private readonly reject: (e: unknown) => void,
   ) {}
 
@@ -125,19 +134,11 @@ class Exchange implements ResponseSink {
     }
   }
 
-  private answer(body: BodyInit | null): void {
+  private answer(body: Http1Response["body"]): void {
     if (this.settled) return;
-    const h = this.got!;
-    let res: Response;
-    try {
-      res = new Response(body, { status: h.status, statusText: h.statusText, headers: h.headers });
-    } catch (e) {
-      // A header value or status text Response will not take: as garbled as any other protocol error.
-      this.conn?.destroy(new ProtocolError(`unusable response head: ${e instanceof Error ? e.message : String(e)}`));
-      return;
-    }
     this.settled = true;
-    this.resolve(res);
+    const h = this.got!;
+    this.resolve({ status: h.status, statusText: h.statusText, headers: h.headers, body });
   }
 }
 
@@ -319,16 +320,16 @@ export class Http1Pool {
 
   /**
    * POSTs `body` to `path` with `headers` (names lowercase, already filtered,
-   * no content-length); resolves with the answer's Response once its head
-   * (and, for a short body of known length, the body) has come.
+   * no content-length); resolves with the answer once its head (and, for a
+   * short body of known length, the body) has come.
    */
-  post(path: string, headers: Record<string, string>, body: string, hook: AbortHook | null): Promise<Response> {
+  post(path: string, headers: Record<string, string>, body: string, hook: AbortHook | null): Promise<Http1Response> {
     let head = `POST ${path} HTTP/1.1\r\nhost: ${headers.host ?? this.host}\r\n`;
     for (const name in headers) if (name !== "host") head += `${name}: ${headers[name]}\r\n`;
     head += `content-length: ${Buffer.byteLength(body)}\r\n\r\n`;
     // Header values are latin1 (as fetch sends them); the body is UTF-8.
     const data = ASCII.test(head) ? head + body : Buffer.concat([Buffer.from(head, "latin1"), Buffer.from(body)]);
-    return new Promise<Response>((resolve, reject) => {
+    return new Promise<Http1Response>((resolve, reject) => {
       if (hook?.aborted) return reject(abortError());
       if (this.closing) return reject(new ConnectionError("client closed", "ECONNRESET"));
       this.enqueue(new Exchange(data, hook, resolve, reject), false);

@@ -51,8 +51,7 @@ const enum State {
 
 const LF = 10;
 const CR = 13;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: (.*))?$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 const DIGITS = /^\d+$/;
 const HEX = /^[0-9A-Fa-f]+$/;
 
@@ -178,8 +177,8 @@ export class ResponseParser {
   }
 
   private onHead(text: string): void {
-    const lines = text.split("\n");
-    const statusLine = trimCR(lines[0]!);
+    let eol = text.indexOf("\n");
+    const statusLine = text.slice(0, text.charCodeAt(eol - 1) === CR ? eol - 1 : eol);
     const m = STATUS_LINE.exec(statusLine);
     if (!m) throw new ProtocolError(`not an HTTP/1.1 status line: ${JSON.stringify(statusLine.slice(0, 40))}`);
     const minor = m[1]!;
@@ -188,23 +187,31 @@ export class ResponseParser {
     let contentLength: string | null = null;
     let transferEncoding: string | null = null;
     let connection = "";
-    for (let i = 1; i < lines.length; i++) {
-      const line = trimCR(lines[i]!);
-      if (line === "") continue; // the empty line(s) that end the head
-      if (line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9) {
+    // Line by line with indexOf (no split, no regex per line): this runs for every answer.
+    for (let at = eol + 1; at < text.length; at = eol + 1) {
+      eol = text.indexOf("\n", at);
+      if (eol < 0) eol = text.length;
+      const end = text.charCodeAt(eol - 1) === CR ? eol - 1 : eol;
+      if (end <= at) continue; // the empty line(s) that end the head
+      const first = text.charCodeAt(at);
+      if (first === 32 || first === 9) {
         // obs-fold: a continuation of the previous value, read as one space (RFC 9112 §5.2).
         const last = headers[headers.length - 1];
         if (!last) throw new ProtocolError("header continuation before any header");
-        last[1] = `${last[1]} ${line.trim()}`;
+        last[1] = `${last[1]} ${text.slice(at, end).trim()}`;
         continue;
       }
-      const colon = line.indexOf(":");
-      const name = colon > 0 ? line.slice(0, colon) : "";
-      if (!TOKEN.test(name)) throw new ProtocolError(`malformed header line: ${JSON.stringify(line.slice(0, 40))}`);
-      const value = line.slice(colon + 1).trim();
-      if (value.includes("\r") || value.includes("\0")) throw new ProtocolError(`malformed value of header ${name}`);
-      const lower = name.toLowerCase();
+      const colon = text.indexOf(":", at);
+      if (colon <= at || colon > end || !isToken(text, at, colon)) throw new ProtocolError(`malformed header line: ${JSON.stringify(text.slice(at, Math.min(end, at + 40)))}`);
+      let vs = colon + 1;
+      let ve = end;
+      while (vs < ve && isOws(text.charCodeAt(vs))) vs++;
+      while (ve > vs && isOws(text.charCodeAt(ve - 1))) ve--;
+      const value = text.slice(vs, ve);
+      if (hasCtl(text, vs, ve)) throw new ProtocolError(`malformed value of header ${text.slice(at, colon)}`);
+      const lower = text.slice(at, colon).toLowerCase();
       headers.push([lower, value]);
+      if (lower.length < 10 || lower.length > 17) continue; // none of the three below
       if (lower === "content-length") contentLength = contentLength === null ? value : `${contentLength},${value}`;
       else if (lower === "transfer-encoding") transferEncoding = transferEncoding === null ? value : `${transferEncoding},${value}`;
       else if (lower === "connection") connection += `,${value.toLowerCase()}`;
@@ -215,7 +222,7 @@ export class ResponseParser {
       return;
     }
     if (status > 599) throw new ProtocolError(`status ${status} out of range`);
-    let keepAlive = minor === "1" && !hasToken(connection, "close");
+    let keepAlive = minor === "1" && (connection === "" || !hasToken(connection, "close"));
     let framing: Framing;
     let length = 0;
     if (status === 204 || status === 304) framing = "none";
@@ -226,9 +233,12 @@ export class ResponseParser {
       if (contentLength !== null || framing === "close") keepAlive = false;
     } else if (contentLength !== null) {
       // Repeated identical values are allowed (§6.3 item 5); differing or malformed ones are not.
-      const values = contentLength.split(",").map((v) => v.trim());
-      if (!values.every((v) => DIGITS.test(v) && v === values[0])) throw new ProtocolError(`invalid content-length ${JSON.stringify(contentLength)}`);
-      length = Number(values[0]);
+      if (DIGITS.test(contentLength)) length = Number(contentLength);
+      else {
+        const values = contentLength.split(",").map((v) => v.trim());
+        if (!values.every((v) => DIGITS.test(v) && v === values[0])) throw new ProtocolError(`invalid content-length ${JSON.stringify(contentLength)}`);
+        length = Number(values[0]);
+      }
       if (!Number.isSafeInteger(length)) throw new ProtocolError("content-length too large");
       framing = length === 0 ? "none" : "length";
     } else {
@@ -297,12 +307,33 @@ function headEnd(b: Uint8Array, from: number): number {
   return -1;
 }
 
-function hasToken(list: string, token: string): boolean {
-  return list.split(",").some((t) => t.trim() === token);
+/** tchar (RFC 9110 §5.6.2), by char code. */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TCHAR[c.charCodeAt(0)] = 1;
+
+function isToken(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127 || TCHAR[c] === 0) return false;
+  }
+  return true;
 }
 
-function trimCR(line: string): string {
-  return line.endsWith("\r") ? line.slice(0, -1) : line;
+function isOws(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/** A CR or NUL inside a value (a value may hold neither). */
+function hasCtl(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c === CR || c === 0) return true;
+  }
+  return false;
+}
+
+function hasToken(list: string, token: string): boolean {
+  return list.split(",").some((t) => t.trim() === token);
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
