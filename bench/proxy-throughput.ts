@@ -6,6 +6,11 @@
  *   (c) gw-unlimited load → limitrate, provider without limits → mock
  *   (d) gw-window    load → limitrate, mode window rpm 1e9 (limiter on every request, never blocks)
  *   (e) gw-burst     load → limitrate, mode burst capacity 1e6 rpm 1e9 (GCRA on every request)
+ *   (f) gw, 100 keys load → limitrate unlimited with 100 client keys (a key decision on every request)
+ *   (g) gw-window through fetch: (d) with upstream_client fetch, the path an https:// provider takes
+ *
+ * limitrate sends to the plain-http mock with its own HTTP/1.1 client (c–f);
+ * (g) shows what the same gateway costs when fetch carries the requests.
  *
  * Every server and the load generator run in their own processes. The box is
  * small and shared, so variants alternate within each round (order rotated
@@ -70,8 +75,8 @@ export async function runThroughput(o: ThroughputOptions): Promise<Headline[]> {
   try {
     const mock = await start("serve-mock.ts", []);
     const proxy = await start("serve-proxy.ts", ["--upstream", mock.url]);
-    const gw = (limit: string, keys = 0) => start("serve-gateway.ts", ["--upstream", mock.url, "--limit", limit, "--keys", String(keys)]);
-    const [unlimited, windowed, burst, keyed] = [await gw("none"), await gw("window"), await gw("burst"), await gw("none", 100)];
+    const gw = (limit: string, keys = 0, client = "auto") => start("serve-gateway.ts", ["--upstream", mock.url, "--limit", limit, "--keys", String(keys), "--client", client]);
+    const [unlimited, windowed, burst, keyed, viaFetch] = [await gw("none"), await gw("window"), await gw("burst"), await gw("none", 100), await gw("window", 0, "fetch")];
     const variants: Variant[] = [
       { id: "a", name: "direct", middle: null, target: mock.url },
       { id: "b", name: "minimal proxy", middle: proxy, target: proxy.url },
@@ -79,6 +84,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<Headline[]> {
       { id: "d", name: "limitrate window rpm 1e9", middle: windowed, target: windowed.url },
       { id: "e", name: "limitrate burst 1e6 @ rpm 1e9", middle: burst, target: burst.url },
       { id: "f", name: "limitrate unlimited, 100 keys", middle: keyed, target: keyed.url, keys: 100 },
+      { id: "g", name: "limitrate window, through fetch", middle: viaFetch, target: viaFetch.url },
     ];
     for (const v of variants) await sanityCheck(v);
 
@@ -144,6 +150,9 @@ function printReport(variants: readonly Variant[], samples: ReadonlyMap<string, 
   const km = median(keyedRatios);
   console.log(`ratio f/c rps (100 keys over no keys): ${fmt(km, 3)} (rounds: ${keyedRatios.map((x) => fmt(x, 3)).join(", ")}) ${km >= TARGET_RATIO ? "ok" : `BELOW target ${TARGET_RATIO}`}`);
   out.push(headline("1b throughput", "limitrate 100 keys rps / no keys", `${fmt(km, 3)}×`, `≥ ${TARGET_RATIO}×`, km >= TARGET_RATIO));
+  // For scale: the same window-limited gateway when fetch carries its requests (https:// providers).
+  const fetchRatios = of("g").map((x, i) => x.rps / (base[i]?.rps ?? Number.NaN));
+  console.log(`ratio g/b rps (window-limited, through fetch, for scale): ${fmt(median(fetchRatios), 3)} (rounds: ${fetchRatios.map((x) => fmt(x, 3)).join(", ")})`);
   const direct = of("a");
   const proxyOverDirect = base.map((x, i) => x.rps / (direct[i]?.rps ?? Number.NaN));
   console.log(`ratio b/a rps (minimal proxy over direct, for scale): ${fmt(median(proxyOverDirect), 3)}`);
