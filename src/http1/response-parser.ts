@@ -99,25 +99,21 @@ export class ResponseParser {
         case State.Head:
           at = this.readHead(chunk, at);
           break;
-        case State.Length: {
+        case State.Length:
+        case State.ChunkData: {
+          // Body bytes of a known count: a whole body, or one chunk's data.
           const take = Math.min(this.remaining, n - at);
           this.sink.data(chunk.subarray(at, at + take));
           at += take;
           this.remaining -= take;
-          if (this.remaining === 0) this.finishBody();
+          if (this.remaining > 0) break;
+          if (this.state === State.Length) this.finishBody();
+          else this.state = State.ChunkEnd;
           break;
         }
         case State.ChunkSize:
           at = this.readLine(chunk, at, (line) => this.chunkSize(line));
           break;
-        case State.ChunkData: {
-          const take = Math.min(this.remaining, n - at);
-          this.sink.data(chunk.subarray(at, at + take));
-          at += take;
-          this.remaining -= take;
-          if (this.remaining === 0) this.state = State.ChunkEnd;
-          break;
-        }
         case State.ChunkEnd:
           at = this.readLine(chunk, at, (line) => {
             if (line.byteLength !== 0) throw new ProtocolError("chunk data longer than its size");
