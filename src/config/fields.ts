@@ -44,6 +44,11 @@ export const bool = () => z.preprocess(booleanString, z.boolean());
 /** A non-empty string. */
 export const nonEmpty = () => z.string().min(1);
 
+/** An HTTP header name (a token, RFC 9110 §5.6.2). */
+export const headerName = () => z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, { error: "must be a header name (letters, digits and !#$%&'*+-.^_`|~, no spaces)" });
+/** An HTTP header value: no line breaks or NUL (they would end the header and start another). */
+export const headerValue = () => z.string().regex(/^[^\r\n\0]*$/, { error: "must not contain line breaks or NUL" });
+
 /**
  * A secret that may be left unset: absent, null (an empty YAML value) and ""
  * (from `${VAR:-}`) all mean "not set".

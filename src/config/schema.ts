@@ -5,6 +5,8 @@ import {
   blankAsAbsent,
   httpUrl,
   intAtLeast,
+  headerName,
+  headerValue,
   nonEmpty,
   nonNegative,
   optionalSecret,
@@ -131,7 +133,7 @@ const providerSchema = z.strictObject({
       { when: isArray },
     ),
   /** extra headers sent upstream */
-  headers: z.record(nonEmpty(), z.string()).optional(),
+  headers: z.record(headerName(), headerValue()).optional(),
   /** seconds per upstream request */
   timeout_seconds: positive().default(300),
   /** auto: limitrate's own HTTP/1.1 client for http:// upstreams, fetch for https:// (or behind an HTTP proxy); fetch: always fetch */
