@@ -15,7 +15,11 @@ export interface UpstreamClient {
   post(path: string, headers: HeaderRecord, body: string, attempt: Attempt): Promise<UpstreamAnswer>;
 }
 
-/** Idle upstream connections are closed after this (servers commonly close theirs at 5 s). */
+/**
+ * Idle upstream connections are closed after this (4–8 s in Bun's 4 s
+ * steps). A server that closes first (often at 5 s) is heard at once, and a
+ * request racing its close is retried on a new connection.
+ */
 const IDLE_SECONDS = 4;
 
 /**

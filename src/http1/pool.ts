@@ -6,7 +6,7 @@
  * docs/benchmarks.md). TLS stays with fetch (certificate checks we trust).
  *
  * One pool per origin: idle connections are reused last-in first-out and
- * closed after `idleSeconds`; at most `maxSockets` are open, requests beyond
+ * closed after `idleSeconds` (Bun times sockets in 4 s steps, so 4–8 s); at most `maxSockets` are open, requests beyond
  * that wait in order for one. A reused connection that closes before any byte
  * of the answer came is retried once on a new one (the server closed it idle
  * as we wrote; nothing of ours was read). Bodies up to BUFFER_BYTES with a
@@ -25,7 +25,7 @@ export interface AbortHook {
 export interface PoolOptions {
   /** Connections open at once; requests beyond wait for one. */
   readonly maxSockets: number;
-  /** An idle connection is closed after this many seconds (before the server's own idle timeout, usually 5 s). */
+  /** An idle connection is closed after this many seconds (rounded up to Bun's 4 s steps). */
   readonly idleSeconds: number;
 }
 
