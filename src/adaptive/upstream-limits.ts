@@ -23,7 +23,7 @@ import { formatDuration } from "../duration.ts";
 import { parseDuration } from "./duration-parse.ts";
 
 /** Reading a header by name (a Headers, or a lookup over a plain record). */
-type HeaderLookup = Pick<Headers, "get">;
+export type HeaderLookup = Pick<Headers, "get">;
 
 export type LimitDimension = "requests" | "tokens" | "input_tokens" | "output_tokens";
 

@@ -3,6 +3,8 @@
  * connection (RFC 9110 §7.6.1); content-length is set anew for the body sent,
  * and content-encoding no longer describes a body that fetch has decoded.
  */
+import type { HeaderLookup } from "../adaptive/upstream-limits.ts";
+
 const HOP_BY_HOP = new Set([
   "connection",
   "keep-alive",
@@ -26,9 +28,7 @@ const NOT_RETURNED_DECODED = new Set([...NOT_RETURNED, "content-encoding"]);
 /** A header list as a plain object (one native call; values of repeated names joined, as by Headers.get). */
 export type HeaderRecord = Record<string, string>;
 
-/** What reading a header by name needs (Headers has it; lookup() gives a record it). */
-export type HeaderLookup = Pick<Headers, "get">;
-
+/** A record read by name, as parseUpstreamLimits and retryAfterMs read headers. */
 export function lookup(h: HeaderRecord): HeaderLookup {
   return { get: (name) => h[name.toLowerCase()] ?? null };
 }
@@ -67,10 +67,9 @@ export function upstreamHeaders(client: Headers, apiKey: string | undefined, ext
  * there). Handing Bun a Headers to copy natively is cheaper than building a
  * new list from a plain object.
  */
-export function clientHeaders(upstream: Headers, seen: HeaderRecord, decoded: boolean): Headers {
+export function clientHeaders(upstream: Headers, seen: HeaderRecord): Headers {
   const named = connectionNamed(seen);
-  const dropped = decoded ? NOT_RETURNED_DECODED : NOT_RETURNED;
-  for (const name in seen) if (dropped.has(name) || named?.includes(name)) upstream.delete(name);
+  for (const name in seen) if (NOT_RETURNED_DECODED.has(name) || named?.includes(name)) upstream.delete(name);
   return upstream;
 }
 

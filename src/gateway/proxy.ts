@@ -208,7 +208,9 @@ function answer(
     );
   };
 
-  if (!isSse || res.body instanceof Uint8Array) {
+  // (fetch makes a body stream when asked: ask only for a stream.)
+  const body = isSse ? res.body : null;
+  if (!isSse || body instanceof Uint8Array) {
     // A whole answer (JSON, or a short stream already read whole): settle, answer with the bytes;
     // cheaper than a JS stream.
     return res.bytes().then(
@@ -227,7 +229,7 @@ function answer(
   }
 
   // A stream: passed on chunk by chunk, never buffered whole.
-  const stream = relayBody(res.stream, { transform: tap?.transform, flush: tap ? () => tap.flush() : undefined, onEnd: finish });
+  const stream = relayBody(body, { transform: tap?.transform, flush: tap ? () => tap.flush() : undefined, onEnd: finish });
   return new Response(stream, init);
 }
 

@@ -34,17 +34,11 @@ export class UpstreamAnswer {
     return this.res ? this.res.body : this.raw;
   }
 
-  /** The body as a stream (for relaying it piece by piece), or null. */
-  get stream(): ReadableStream<Uint8Array> | null {
-    const b = this.body;
-    return b instanceof Uint8Array ? new Response(b).body : b;
-  }
-
   /** The headers to send the client, with `extra` (our rate-limit headers) added. */
   headersForClient(extra: Record<string, string> | undefined): HeadersInit {
     if (this.res) {
       // fetch decoded the body; its own Headers, filtered in place, are cheapest to hand on.
-      const h = clientHeaders(this.res.headers, this.headers, true);
+      const h = clientHeaders(this.res.headers, this.headers);
       if (extra) for (const k in extra) h.set(k, extra[k]!);
       return h;
     }

@@ -12,7 +12,8 @@ import { ProtocolError } from "../http1/response-parser.ts";
 import { sleep } from "../sleep.ts";
 import type { AcquireItem } from "../store/store.ts";
 import type { Dispatcher, Permit } from "../limiter/dispatcher.ts";
-import { lookup, upstreamHeaders, type HeaderLookup } from "./headers.ts";
+import type { HeaderLookup } from "../adaptive/upstream-limits.ts";
+import { lookup, upstreamHeaders } from "./headers.ts";
 import type { UpstreamAnswer } from "./upstream-answer.ts";
 import { setProviderRpm, type ProviderRuntime } from "./runtime.ts";
 
