@@ -71,6 +71,8 @@ class Exchange implements ResponseSink {
   constructor(
     /** The request's bytes: head and body. */
     readonly request: string | Uint8Array,
+    /** Its length in bytes. */
+    readonly size: number,
     readonly hook: AbortHook | null,
     private readonly resolve: (r: Http1Response) => void,
     private readonly reject: (e: unknown) => void,
@@ -118,9 +120,14 @@ class Exchange implements ResponseSink {
     }
   }
 
+  /** Nothing is left to abort: let go of the caller's hook. */
+  done(): void {
+    if (this.hook) this.hook.onAbort = null;
+  }
+
   /** The connection failed or was aborted: whatever is still open of this exchange fails with `e`. */
   fail(e: unknown): void {
-    if (this.hook) this.hook.onAbort = null;
+    this.done();
     if (!this.settled) {
       this.settled = true;
       this.reject(e);
@@ -155,6 +162,8 @@ class Connection implements ResponseSink {
   private keepAlive = false;
   /** Bytes of the request the socket did not take yet (written on drain). */
   unsent: Uint8Array | null = null;
+  /** What aborting the exchange on it does (one function per connection, not per request). */
+  readonly abort = (): void => this.destroy(abortError());
 
   constructor(readonly pool: Http1Pool) {}
 
@@ -171,16 +180,27 @@ class Connection implements ResponseSink {
     this.exchange?.end();
   }
 
-  send(ex: Exchange): void {
+  /** Carries `ex` (or, before it is sent, is being opened for it). */
+  attach(ex: Exchange): void {
     this.exchange = ex;
     ex.conn = this;
-    if (ex.hook) ex.hook.onAbort = () => this.destroy(abortError());
-    const s = this.socket!;
+    if (ex.hook) ex.hook.onAbort = this.abort;
+  }
+
+  /** Takes the exchange off this connection. */
+  private detach(): Exchange | null {
+    const ex = this.exchange;
+    this.exchange = null;
+    if (ex) ex.conn = null;
+    return ex;
+  }
+
+  send(ex: Exchange): void {
+    this.attach(ex);
     const data = ex.request;
-    const wrote = s.write(data);
-    const total = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
+    const wrote = this.socket!.write(data);
     if (wrote < 0) return; // closed under us: the close handler fails or retries the exchange
-    if (wrote < total) this.unsent = (typeof data === "string" ? Buffer.from(data) : data).subarray(wrote);
+    if (wrote < ex.size) this.unsent = (typeof data === "string" ? Buffer.from(data) : data).subarray(wrote);
   }
 
   drain(): void {
@@ -208,9 +228,8 @@ class Connection implements ResponseSink {
 
   /** The exchange's answer has been read to its end. */
   private finished(ex: Exchange): void {
-    this.exchange = null;
-    ex.conn = null;
-    if (ex.hook) ex.hook.onAbort = null;
+    this.detach();
+    ex.done();
     if (this.unsent || !this.keepAlive) {
       // Answered before we finished writing, or not to be reused: close.
       this.destroy();
@@ -238,12 +257,7 @@ class Connection implements ResponseSink {
 
   /** Closes the socket at once; the exchange on it, if any, fails with `why`. */
   destroy(why?: unknown): void {
-    const ex = this.exchange;
-    this.exchange = null;
-    if (ex) {
-      ex.conn = null;
-      ex.fail(why ?? new ConnectionError("connection closed", "ECONNRESET"));
-    }
+    this.detach()?.fail(why ?? new ConnectionError("connection closed", "ECONNRESET"));
     if (!this.closed) {
       this.closed = true;
       this.socket?.terminate();
@@ -260,8 +274,7 @@ class Connection implements ResponseSink {
     if (!ex) return;
     if (this.reused && !this.parser.started && !ex.retried && !ex.settled) {
       // Closed idle by the server as we wrote: it read nothing of ours. Once more, on a new connection.
-      this.exchange = null;
-      ex.conn = null;
+      this.detach();
       ex.retried = true;
       this.pool.enqueue(ex, true);
       return;
@@ -274,11 +287,9 @@ class Connection implements ResponseSink {
         why = new ConnectionError((e as Error).message, "ECONNRESET");
       }
     }
-    this.exchange = null;
-    ex.conn = null;
-    if (why === undefined) {
-      if (ex.hook) ex.hook.onAbort = null;
-    } else ex.fail(why);
+    this.detach();
+    if (why === undefined) ex.done();
+    else ex.fail(why);
   }
 }
 
@@ -326,13 +337,16 @@ export class Http1Pool {
   post(path: string, headers: Record<string, string>, body: string, hook: AbortHook | null): Promise<Http1Response> {
     let head = `POST ${path} HTTP/1.1\r\nhost: ${headers.host ?? this.host}\r\n`;
     for (const name in headers) if (name !== "host") head += `${name}: ${headers[name]}\r\n`;
-    head += `content-length: ${Buffer.byteLength(body)}\r\n\r\n`;
-    // Header values are latin1 (as fetch sends them); the body is UTF-8.
-    const data = ASCII.test(head) ? head + body : Buffer.concat([Buffer.from(head, "latin1"), Buffer.from(body)]);
+    const bodyBytes = Buffer.byteLength(body);
+    head += `content-length: ${bodyBytes}\r\n\r\n`;
+    // Header values are latin1 (as fetch sends them); the body is UTF-8. An ASCII head's length is its size.
+    const ascii = ASCII.test(head);
+    const data = ascii ? head + body : Buffer.concat([Buffer.from(head, "latin1"), Buffer.from(body)]);
+    const size = ascii ? head.length + bodyBytes : (data as Buffer).byteLength;
     return new Promise<Http1Response>((resolve, reject) => {
       if (hook?.aborted) return reject(abortError());
       if (this.closing) return reject(new ConnectionError("client closed", "ECONNRESET"));
-      this.enqueue(new Exchange(data, hook, resolve, reject), false);
+      this.enqueue(new Exchange(data, size, hook, resolve, reject), false);
     });
   }
 
@@ -350,7 +364,6 @@ export class Http1Pool {
 
   /** Sends `ex` on an idle connection, a new one, or (at the cap) when one frees. `fresh`: not on a reused one. */
   enqueue(ex: Exchange, fresh: boolean): void {
-    if (ex.hook) ex.hook.onAbort = () => this.abandon(ex);
     if (!fresh) {
       const c = this.idle.pop();
       if (c) {
@@ -365,7 +378,10 @@ export class Http1Pool {
       // At the cap with idle connections: one of those makes room for the new one.
       this.idle.shift()!.destroy();
       this.connect(ex);
-    } else this.waiting.push(ex);
+    } else {
+      this.waiting.push(ex);
+      if (ex.hook) ex.hook.onAbort = () => this.abandon(ex);
+    }
   }
 
   /** A connection's answer ended and it may carry another. */
@@ -403,9 +419,7 @@ export class Http1Pool {
   private connect(ex: Exchange): void {
     this.open++;
     const conn = new Connection(this);
-    conn.exchange = ex;
-    ex.conn = conn;
-    if (ex.hook) ex.hook.onAbort = () => conn.destroy(abortError());
+    conn.attach(ex); // so that an abort or a failure while connecting reaches it
     Bun.connect<Connection>({ hostname: this.hostname, port: this.port, data: conn, socket: HANDLERS }).then(
       (socket) => {
         conn.socket = socket;
@@ -413,17 +427,10 @@ export class Http1Pool {
           socket.terminate(); // aborted while connecting
           return;
         }
-        conn.exchange = null;
         conn.send(ex);
       },
-      (e: unknown) => {
-        if (conn.closed) return; // aborted while connecting: already failed and counted
-        conn.closed = true;
-        conn.exchange = null;
-        ex.conn = null;
-        ex.fail(e);
-        this.gone(conn);
-      },
+      // Refused, unresolvable…: the exchange fails (unless an abort got there first and did all this).
+      (e: unknown) => conn.destroy(e),
     );
   }
 }

@@ -75,11 +75,6 @@ export class ResponseParser {
     return this.state === State.Done;
   }
 
-  /** Whether the body runs until the connection closes. */
-  get readsToClose(): boolean {
-    return this.state === State.Close;
-  }
-
   /** Ready for the next response on the same connection. */
   reset(): void {
     this.state = State.Head;
