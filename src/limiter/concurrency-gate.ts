@@ -1,12 +1,15 @@
 /**
  * A cap on requests in flight shared by several waiting lines (a provider's
- * max_concurrent across the lines of its models). Lines take a slot when
- * they release a request and give it back when its exchange ends; a freed
- * slot wakes every line that shares the gate, so none waits on a stale count.
+ * max_concurrent across the lines of its models). A line holds a slot from
+ * the moment its head is being decided until the exchange ends. A line
+ * turned away for want of room asks to be woken once, at the next free slot:
+ * waking only those (not every line with a queue) keeps a line that gives a
+ * slot straight back (its head not yet due) from waking the others into an
+ * endless round of asking the store.
  */
 export class ConcurrencyGate {
   private inFlight = 0;
-  private readonly waiters = new Set<() => void>();
+  private readonly blocked = new Set<() => void>();
 
   constructor(public max: number) {}
 
@@ -14,7 +17,7 @@ export class ConcurrencyGate {
   resize(max: number): void {
     const grew = max > this.max;
     this.max = max;
-    if (grew) for (const wake of this.waiters) wake();
+    if (grew) this.wakeBlocked();
   }
 
   get used(): number {
@@ -31,11 +34,18 @@ export class ConcurrencyGate {
 
   release(): void {
     this.inFlight--;
-    for (const wake of this.waiters) wake();
+    this.wakeBlocked();
   }
 
-  /** Calls `wake` whenever a slot frees. */
-  subscribe(wake: () => void): void {
-    this.waiters.add(wake);
+  /** Calls `wake` once, when a slot next frees (the same function asked twice is called once). */
+  whenFree(wake: () => void): void {
+    this.blocked.add(wake);
+  }
+
+  private wakeBlocked(): void {
+    if (this.blocked.size === 0) return;
+    const wakes = [...this.blocked];
+    this.blocked.clear();
+    for (const wake of wakes) wake();
   }
 }

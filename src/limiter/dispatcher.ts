@@ -165,7 +165,17 @@ export class Dispatcher {
   constructor(opts: DispatcherOptions) {
     this.opts = opts;
     this.leases = new LeaseBook(opts.store, () => this.leaseCaps());
-    for (const g of opts.gates ?? []) g.subscribe(() => this.queue.size > 0 && this.pump());
+  }
+
+  /** A shared gate freed a slot this line was turned away for. */
+  private readonly onGateFree = (): void => {
+    if (this.queue.size > 0) this.pump();
+  };
+
+  /** The line waits for room: its own cap wakes it through released(), a full shared gate through whenFree. */
+  private waitForRoom(): void {
+    const gates = this.opts.gates;
+    if (gates) for (const g of gates) if (!g.hasRoom()) g.whenFree(this.onGateFree);
   }
 
   /** Room for one more request in flight, here and in every shared gate. */
@@ -424,25 +434,25 @@ export class Dispatcher {
     for (;;) {
       const head = this.queue.peek();
       if (!head || this.closed) return this.idle();
-      if (!this.hasRoom()) return this.idle(); // release() (or a shared gate) pumps again
-      if (head.lease === null && this.leasing()) {
-        const taken = await this.takeLeaseFor(head);
-        if (taken === "retry") return this.idle();
-        if (taken === "gone") continue;
+      if (!this.hasRoom()) {
+        this.waitForRoom();
+        return this.idle();
       }
-      let d: Decision;
-      try {
-        d = await store.acquire(head.items, horizon);
-      } catch (e) {
-        if (head.phase === "queued") {
-          this.finish(head);
-          head.reject(e instanceof ApiError ? e : errors.storeUnavailable());
-        }
-        continue;
-      }
+      // The slot is held while the store decides: a line sharing a gate runs in those
+      // awaits too, and checking room before and taking it after let both through.
+      this.takeSlot();
+      this.deciding++;
+      const d = await this.decide(head, horizon);
+      this.deciding--;
+      if (d === null || d === "retry" || !d.allowed) this.freeSlot();
+      if (d === null) continue;
+      if (d === "retry") return this.idle();
       if (head.phase !== "queued" || this.queue.peek() !== head) {
         // It left (or was displaced) while the store was deciding: undo and look again.
-        if (d.allowed) d.tickets.forEach((t, i) => void store.giveBack(head.items[i]!.ref, t, head.items[i]!.cost).catch(() => {}));
+        if (d.allowed) {
+          this.freeSlot();
+          d.tickets.forEach((t, i) => void store.giveBack(head.items[i]!.ref, t, head.items[i]!.cost).catch(() => {}));
+        }
         continue;
       }
       if (!d.allowed) {
@@ -468,7 +478,6 @@ export class Dispatcher {
       this.aheadCost = add(this.aheadCost, head.items[0]?.cost ?? ZERO_COST, -1);
       head.tickets = d.tickets;
       head.status = d.status;
-      this.takeSlot();
       if (d.delayMs >= 1) {
         head.phase = "claimed";
         this.claimedSet.add(head);
@@ -480,6 +489,30 @@ export class Dispatcher {
       } else {
         this.grant(head);
       }
+    }
+  }
+
+  /** Heads whose slot is held while the store decides (counted in inFlight, not yet sent). */
+  private deciding = 0;
+
+  /**
+   * The store's decision for the head, after its shared lease when leasing;
+   * null: the head left or the store failed it meanwhile (look at the line
+   * again); "retry": the shared caps are full across nodes (a look is scheduled).
+   */
+  private async decide(head: Waiter, horizon: number): Promise<Decision | null | "retry"> {
+    if (head.lease === null && this.leasing()) {
+      const taken = await this.takeLeaseFor(head);
+      if (taken !== "ok") return taken === "retry" ? "retry" : null;
+    }
+    try {
+      return await this.opts.store.acquire(head.items, horizon);
+    } catch (e) {
+      if (head.phase === "queued") {
+        this.finish(head);
+        head.reject(e instanceof ApiError ? e : errors.storeUnavailable());
+      }
+      return null;
     }
   }
 
@@ -599,7 +632,7 @@ export class Dispatcher {
     return {
       queued: this.queue.size,
       claimed: this.claimedSet.size,
-      inFlight: this.inFlight - this.claimedSet.size,
+      inFlight: this.inFlight - this.claimedSet.size - this.deciding,
       lastSendTime: this.lastSend,
       ...this.counters,
     };

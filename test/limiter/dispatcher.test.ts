@@ -4,6 +4,7 @@
 import { afterEach, beforeEach, describe, expect, jest, test } from "bun:test";
 import type { Cost, Policy } from "../../src/core/policy.ts";
 import { ApiError } from "../../src/errors.ts";
+import { ConcurrencyGate } from "../../src/limiter/concurrency-gate.ts";
 import { Dispatcher, type DispatcherOptions, type Permit } from "../../src/limiter/dispatcher.ts";
 import { MemoryStore } from "../../src/store/memory-store.ts";
 import type { LimiterRef } from "../../src/store/store.ts";
@@ -134,6 +135,76 @@ describe("max_concurrent", () => {
     await flush();
     expect(granted.map((g) => g.id)).toEqual([0, 1, 2, 3]);
     expect(d.stats()).toMatchObject({ queued: 0, inFlight: 2 });
+  });
+});
+
+describe("a max_concurrent gate shared by several lines (a provider's models)", () => {
+  const UNLIMITED: Policy = { pacing: null, windows: [] };
+  const shared = (gate: ConcurrencyGate, id: string, policy: Policy = UNLIMITED) => {
+    const ref: LimiterRef = { id, policy };
+    return { d: new Dispatcher({ name: id, store, clock, maxWaitMs: null, maxConcurrent: null, gates: [gate] }), ref };
+  };
+
+  test("a freed slot that wakes two lines lets only one of them through", async () => {
+    const gate = new ConcurrencyGate(1);
+    const a = shared(gate, "model:a");
+    const b = shared(gate, "model:b");
+    const ta = await track(a.d, a.ref, 3);
+    const tb = await track(b.d, b.ref, 3);
+    await flush();
+    const released = new Set<Permit>();
+    const live = () => [...ta.granted, ...tb.granted].map((g) => g.permit!).filter((p) => !released.has(p));
+    expect(live().length).toBe(1);
+    // Each release wakes both lines, and each of them asks the store (an await) before sending.
+    for (let served = 1; served < 6; served++) {
+      const p = live()[0]!;
+      released.add(p);
+      p.release();
+      await flush();
+      expect(live().length).toBe(1);
+      expect(gate.used).toBe(1);
+    }
+    expect(ta.granted.length).toBe(3);
+    expect(tb.granted.length).toBe(3);
+    const [sa, sb] = [a.d.stats(), b.d.stats()];
+    expect([sa.queued, sb.queued, sa.inFlight + sb.inFlight]).toEqual([0, 0, 1]);
+  });
+
+  test("a line waiting for its own pace is not asked again at every release of the other line", async () => {
+    const gate = new ConcurrencyGate(2);
+    const a = shared(gate, "model:a", { pacing: { intervalMs: 1_000, capacity: 1 }, windows: [] });
+    const b = shared(gate, "model:b");
+    const ta = await track(a.d, a.ref, 2); // a0 sent, a1 due in 1 s: waits for its pace, not for room
+    const tb = await track(b.d, b.ref, 6); // b0 sent, the rest wait for room
+    await flush();
+    expect([ta.granted.length, tb.granted.length, gate.used]).toEqual([1, 1, 2]);
+    const before = acquires;
+    for (let i = 0; i < 5; i++) {
+      tb.granted.at(-1)!.permit!.release();
+      await flush();
+    }
+    expect(tb.granted.length).toBe(6);
+    expect(acquires - before).toBe(5); // b's five heads; a's head stayed asleep
+    await tick(1_000); // a1's pace is due, but the gate is full (a0, b5): now it waits for room
+    expect(ta.granted.length).toBe(1);
+    tb.granted.at(-1)!.permit!.release();
+    await flush();
+    expect(ta.granted.length).toBe(2);
+    expect(gate.used).toBe(2);
+  });
+
+  test("a raised cap (reload) lets the lines waiting for room go at once", async () => {
+    const gate = new ConcurrencyGate(1);
+    const a = shared(gate, "model:a");
+    const b = shared(gate, "model:b");
+    const ta = await track(a.d, a.ref, 2);
+    const tb = await track(b.d, b.ref, 2);
+    await flush();
+    expect(ta.granted.length + tb.granted.length).toBe(1);
+    gate.resize(4);
+    await flush();
+    expect(ta.granted.length + tb.granted.length).toBe(4);
+    expect(gate.used).toBe(4);
   });
 });
 
