@@ -145,6 +145,8 @@ export interface DispatcherStats {
 }
 
 const DEFAULT_HORIZON_MS = 20;
+/** Spaced pacing: the least gap between two sends of a line, as a fraction of the interval. */
+const SPACED_MIN_GAP = 0.5;
 
 export class Dispatcher {
   /** Fair between client keys (weighted deficit round robin), strict by priority, FIFO within a key. */
@@ -219,7 +221,7 @@ export class Dispatcher {
     // and a client gone before its first turn is caught by its upstream attempt's watch.)
     // (With shared leases every request goes through the line, where its lease is taken.)
     if (this.leasing()) return this.enqueueWaiter(req, now);
-    if (store.acquireNow && this.queue.size === 0 && !this.pumping && !req.front && this.hasRoom()) {
+    if (store.acquireNow && this.queue.size === 0 && !this.pumping && !req.front && this.hasRoom() && this.spacingWaitMs(req.items) < 1) {
       const d = store.acquireNow(req.items, this.opts.horizonMs ?? DEFAULT_HORIZON_MS);
       if (d.allowed && d.delayMs < 1) {
         this.takeSlot();
@@ -254,14 +256,16 @@ export class Dispatcher {
     }
     const giveBack = (tickets: readonly Ticket[]) =>
       tickets.forEach((t, i) => void store.giveBack(req.items[i]!.ref, t, req.items[i]!.cost).catch(() => {}));
-    if (d.allowed && d.delayMs >= 1) {
-      // Its slot is near: wait for it here, leaving it if the client goes.
-      const left = await sleep(d.delayMs, req.signal);
-      if (left) {
-        giveBack(d.tickets);
-        this.freeSlot();
-        this.counters.cancelled++;
-        throw errors.clientClosed();
+    // Its slot is near (or spacing asks for a moment more): wait for it here, leaving it if the client goes.
+    if (d.allowed) {
+      const tickets = d.tickets;
+      for (let wait = Math.max(d.delayMs, this.spacingWaitMs(req.items)); wait >= 1; wait = this.spacingWaitMs(req.items)) {
+        if (await sleep(wait, req.signal)) {
+          giveBack(tickets);
+          this.freeSlot();
+          this.counters.cancelled++;
+          throw errors.clientClosed();
+        }
       }
     }
     if (d.allowed) {
@@ -478,18 +482,45 @@ export class Dispatcher {
       this.aheadCost = add(this.aheadCost, head.items[0]?.cost ?? ZERO_COST, -1);
       head.tickets = d.tickets;
       head.status = d.status;
-      if (d.delayMs >= 1) {
-        head.phase = "claimed";
-        this.claimedSet.add(head);
-        if (head.timer) clearTimeout(head.timer); // its slot is claimed: the deadline no longer applies
-        head.timer = setTimeout(() => {
-          this.claimedSet.delete(head);
-          this.grant(head);
-        }, d.delayMs);
-      } else {
-        this.grant(head);
-      }
+      this.sendAfter(head, d.delayMs);
     }
+  }
+
+  /**
+   * Sends a head whose slot is taken once `delayMs` has passed and, under
+   * spaced pacing, no sooner than half an interval after this line's last
+   * send. Slots are fixed in advance (the rate stays exact), so a send whose
+   * timer fired late would otherwise be followed by the next one on time:
+   * two requests a few ms apart where the config promised one per interval.
+   */
+  private sendAfter(w: Waiter, delayMs: number): void {
+    const wait = Math.max(delayMs, this.spacingWaitMs(w.items));
+    if (wait < 1) {
+      this.claimedSet.delete(w);
+      return this.grant(w);
+    }
+    if (w.phase === "queued") {
+      w.phase = "claimed";
+      this.claimedSet.add(w);
+    }
+    if (w.timer) clearTimeout(w.timer); // its slot is claimed: the deadline no longer applies
+    w.timer = setTimeout(() => {
+      w.timer = null;
+      this.sendAfter(w, 0);
+    }, wait);
+  }
+
+  /** How long spaced pacing (capacity 1) still holds the next send of these items back: half an interval after the last. */
+  private spacingWaitMs(items: readonly AcquireItem[]): number {
+    if (this.lastSend === null) return 0;
+    let gap = 0;
+    for (const it of items) {
+      const p = it.ref.policy.pacing;
+      if (p !== null && p.capacity <= 1 && p.intervalMs > gap) gap = p.intervalMs;
+    }
+    if (gap === 0) return 0;
+    // At most half an interval, even if the clock stepped back since the last send.
+    return Math.min(gap * SPACED_MIN_GAP, this.lastSend + gap * SPACED_MIN_GAP - this.opts.clock.now());
   }
 
   /** Heads whose slot is held while the store decides (counted in inFlight, not yet sent). */
