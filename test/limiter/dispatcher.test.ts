@@ -169,14 +169,19 @@ describe("a max_concurrent gate shared by several lines (a provider's models)", 
     const ref: LimiterRef = { id, policy };
     return { d: new Dispatcher({ name: id, store, clock, maxWaitMs: null, maxConcurrent: null, gates: [gate] }), ref };
   };
+  /** Lines a and b behind one gate of `max`, with `na` and `nb` requests arriving. */
+  const twoLines = async (max: number, na: number, nb: number, policyA: Policy = UNLIMITED) => {
+    const gate = new ConcurrencyGate(max);
+    const a = shared(gate, "model:a", policyA);
+    const b = shared(gate, "model:b");
+    const ta = await track(a.d, a.ref, na);
+    const tb = await track(b.d, b.ref, nb);
+    await flush();
+    return { gate, a, b, ta, tb };
+  };
 
   test("a freed slot that wakes two lines lets only one of them through", async () => {
-    const gate = new ConcurrencyGate(1);
-    const a = shared(gate, "model:a");
-    const b = shared(gate, "model:b");
-    const ta = await track(a.d, a.ref, 3);
-    const tb = await track(b.d, b.ref, 3);
-    await flush();
+    const { gate, a, b, ta, tb } = await twoLines(1, 3, 3);
     const released = new Set<Permit>();
     const live = () => [...ta.granted, ...tb.granted].map((g) => g.permit!).filter((p) => !released.has(p));
     expect(live().length).toBe(1);
@@ -196,12 +201,8 @@ describe("a max_concurrent gate shared by several lines (a provider's models)", 
   });
 
   test("a line waiting for its own pace is not asked again at every release of the other line", async () => {
-    const gate = new ConcurrencyGate(2);
-    const a = shared(gate, "model:a", { pacing: { intervalMs: 1_000, capacity: 1 }, windows: [] });
-    const b = shared(gate, "model:b");
-    const ta = await track(a.d, a.ref, 2); // a0 sent, a1 due in 1 s: waits for its pace, not for room
-    const tb = await track(b.d, b.ref, 6); // b0 sent, the rest wait for room
-    await flush();
+    // a0 sent, a1 due in 1 s: waits for its pace, not for room; b0 sent, the rest wait for room
+    const { gate, ta, tb } = await twoLines(2, 2, 6, { pacing: { intervalMs: 1_000, capacity: 1 }, windows: [] });
     expect([ta.granted.length, tb.granted.length, gate.used]).toEqual([1, 1, 2]);
     const before = acquires;
     for (let i = 0; i < 5; i++) {
@@ -219,12 +220,7 @@ describe("a max_concurrent gate shared by several lines (a provider's models)", 
   });
 
   test("a raised cap (reload) lets the lines waiting for room go at once", async () => {
-    const gate = new ConcurrencyGate(1);
-    const a = shared(gate, "model:a");
-    const b = shared(gate, "model:b");
-    const ta = await track(a.d, a.ref, 2);
-    const tb = await track(b.d, b.ref, 2);
-    await flush();
+    const { gate, ta, tb } = await twoLines(1, 2, 2);
     expect(ta.granted.length + tb.granted.length).toBe(1);
     gate.resize(4);
     await flush();
