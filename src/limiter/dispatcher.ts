@@ -145,6 +145,11 @@ export interface DispatcherStats {
 }
 
 const DEFAULT_HORIZON_MS = 20;
+
+/** A store's failure as the client sees it: its own ApiError (on_failure), else 503 store unavailable. */
+function asApiError(e: unknown): ApiError {
+  return e instanceof ApiError ? e : errors.storeUnavailable();
+}
 /** Spaced pacing: the least gap between two sends of a line, as a fraction of the interval. */
 const SPACED_MIN_GAP = 0.5;
 
@@ -227,7 +232,7 @@ export class Dispatcher {
         this.takeSlot();
         return Promise.resolve(this.permit(req.items, d.tickets, d.status, now, now));
       }
-      if (d.allowed) d.tickets.forEach((t, i) => void store.giveBack(req.items[i]!.ref, t, req.items[i]!.cost));
+      if (d.allowed) this.giveBack(req.items, d.tickets);
     } else if (!store.acquireNow && this.queue.size === 0 && this.asking === 0 && !this.pumping && !req.front && this.hasRoom()) {
       return this.askDirectly(req, now);
     }
@@ -245,36 +250,31 @@ export class Dispatcher {
    */
   private async askDirectly(req: AdmitRequest, now: number): Promise<Permit> {
     if (req.signal?.aborted) throw errors.clientClosed();
-    const { store } = this.opts;
     this.takeSlot();
     let d: Decision;
     try {
-      d = await store.acquire(req.items, this.opts.horizonMs ?? DEFAULT_HORIZON_MS);
+      d = await this.opts.store.acquire(req.items, this.opts.horizonMs ?? DEFAULT_HORIZON_MS);
     } catch (e) {
       this.freeSlot();
-      throw e instanceof ApiError ? e : errors.storeUnavailable();
+      throw asApiError(e);
     }
-    const giveBack = (tickets: readonly Ticket[]) =>
-      tickets.forEach((t, i) => void store.giveBack(req.items[i]!.ref, t, req.items[i]!.cost).catch(() => {}));
-    // Its slot is near (or spacing asks for a moment more): wait for it here, leaving it if the client goes.
     if (d.allowed) {
       const tickets = d.tickets;
+      // Its slot is near (or spacing asks for a moment more): wait for it here, leaving it if the client goes.
       for (let wait = Math.max(d.delayMs, this.spacingWaitMs(req.items)); wait >= 1; wait = this.spacingWaitMs(req.items)) {
         if (await sleep(wait, req.signal)) {
-          giveBack(tickets);
+          this.giveBack(req.items, tickets);
           this.freeSlot();
           this.counters.cancelled++;
           throw errors.clientClosed();
         }
       }
-    }
-    if (d.allowed) {
       if (this.closed) {
-        giveBack(d.tickets);
+        this.giveBack(req.items, tickets);
         this.freeSlot();
         throw errors.shuttingDown();
       }
-      return this.permit(req.items, d.tickets, d.status, now, this.opts.clock.now());
+      return this.permit(req.items, tickets, d.status, now, this.opts.clock.now());
     }
     this.freeSlot();
     if (d.waitMs === Infinity) throw errors.neverFits(this.subject, d.never.flatMap((n) => n.names));
@@ -389,10 +389,13 @@ export class Dispatcher {
   private unclaim(w: Waiter): void {
     this.claimedSet.delete(w);
     this.freeSlot();
-    const tickets = w.tickets ?? [];
-    w.items.forEach((it, i) => {
-      const t = tickets[i];
-      if (t) void this.opts.store.giveBack(it.ref, t, it.cost).catch(() => {});
+    this.giveBack(w.items, w.tickets ?? []);
+  }
+
+  /** Gives the store back what a decision charged (a request that will not be sent). */
+  private giveBack(items: readonly AcquireItem[], tickets: readonly (Ticket | undefined)[]): void {
+    tickets.forEach((t, i) => {
+      if (t) void this.opts.store.giveBack(items[i]!.ref, t, items[i]!.cost).catch(() => {});
     });
   }
 
@@ -433,7 +436,7 @@ export class Dispatcher {
   }
 
   private async run(): Promise<void> {
-    const { store, clock } = this.opts;
+    const { clock } = this.opts;
     const horizon = this.opts.horizonMs ?? DEFAULT_HORIZON_MS;
     for (;;) {
       const head = this.queue.peek();
@@ -448,15 +451,14 @@ export class Dispatcher {
       this.deciding++;
       const d = await this.decide(head, horizon);
       this.deciding--;
-      if (d === null || d === "retry" || !d.allowed) this.freeSlot();
+      const left = head.phase !== "queued" || this.queue.peek() !== head;
+      // Only a head about to be sent keeps the slot.
+      if (d === null || d === "retry" || !d.allowed || left) this.freeSlot();
       if (d === null) continue;
       if (d === "retry") return this.idle();
-      if (head.phase !== "queued" || this.queue.peek() !== head) {
+      if (left) {
         // It left (or was displaced) while the store was deciding: undo and look again.
-        if (d.allowed) {
-          this.freeSlot();
-          d.tickets.forEach((t, i) => void store.giveBack(head.items[i]!.ref, t, head.items[i]!.cost).catch(() => {}));
-        }
+        if (d.allowed) this.giveBack(head.items, d.tickets);
         continue;
       }
       if (!d.allowed) {
@@ -539,10 +541,7 @@ export class Dispatcher {
     try {
       return await this.opts.store.acquire(head.items, horizon);
     } catch (e) {
-      if (head.phase === "queued") {
-        this.finish(head);
-        head.reject(e instanceof ApiError ? e : errors.storeUnavailable());
-      }
+      this.storeFailed(head, e);
       return null;
     }
   }
@@ -596,10 +595,7 @@ export class Dispatcher {
     try {
       got = await this.leases.take();
     } catch (e) {
-      if (head.phase === "queued") {
-        this.finish(head);
-        head.reject(e instanceof ApiError ? e : errors.storeUnavailable());
-      }
+      this.storeFailed(head, e);
       return "gone";
     }
     if ("retryInMs" in got) {
@@ -612,6 +608,13 @@ export class Dispatcher {
     }
     head.lease = got.id;
     return "ok";
+  }
+
+  /** The store failed while deciding for the head: it is answered with the store's error (its on_failure rule). */
+  private storeFailed(head: Waiter, e: unknown): void {
+    if (head.phase !== "queued") return;
+    this.finish(head);
+    head.reject(asApiError(e));
   }
 
   /** A waiter's lease goes back (it leaves, or waits for its rate slot without it). */
