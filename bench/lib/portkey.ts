@@ -14,7 +14,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../test/helpers/redis.ts";
+import { freePort } from "../../test/helpers/ports.ts";
 import type { ServerProc } from "./proc.ts";
 
 export const PORTKEY_PACKAGE = "@portkey-ai/gateway";

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { buildExecutable, CHOSEN } from "../../scripts/build.ts";
+import { freePort } from "../helpers/ports.ts";
 
 const procs: Bun.Subprocess[] = [];
 const dirs: string[] = [];
@@ -93,13 +94,6 @@ async function startServe(args: string[]): Promise<{ p: Piped; url: string; stde
   p.kill("SIGKILL");
   await stderr.done;
   throw new Error(`no URL from ${args.join(" ")}; stdout: ${text}; stderr: ${stderr.text()}`);
-}
-
-async function freePort(): Promise<number> {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = s.port!;
-  await s.stop(true);
-  return port;
 }
 
 async function waitOk(url: string, timeoutMs = 10_000): Promise<Response> {

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { describeRedis, freePort, startRedis, type TestRedis } from "../helpers/redis.ts";
+import { freePorts } from "../helpers/ports.ts";
+import { describeRedis, startRedis, type TestRedis } from "../helpers/redis.ts";
 
 const BIN = resolve(import.meta.dir, "../../bin/limitrate");
 
@@ -16,7 +17,7 @@ async function health(port: number): Promise<{ pid: number; store: { kind: strin
   }
 }
 
-async function until<T>(what: string, f: () => Promise<T | null>, ms = 15_000): Promise<T> {
+async function waitFor<T>(what: string, f: () => Promise<T | null>, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     const v = await f();
@@ -44,13 +45,21 @@ describeRedis("serve --instances", () => {
 
   test("two nodes share one Redis; a killed node comes back; SIGTERM stops both and exits 0", async () => {
     const dir = mkdtempSync(join(tmpdir(), "limitrate-inst-"));
-    let base = await freePort();
-    while (base + 1 >= 65536) base = await freePort();
+    const base = await freePorts([0, 1]);
     const p = Bun.spawn([process.execPath, BIN, "serve", "--instances", "2", "--port", String(base), "--redis", redis.url], {
       cwd: dir,
       env: { ...process.env, HOME: dir, LIMITRATE_CONFIG: "" },
       stdout: "pipe",
       stderr: "pipe",
+    });
+    // The supervisor's and nodes' output, shown when a step times out.
+    let out = "";
+    const drain = async (s: ReadableStream<Uint8Array>) => {
+      for await (const chunk of s) out += new TextDecoder().decode(chunk);
+    };
+    const drained = Promise.all([drain(p.stdout), drain(p.stderr)]);
+    const until = <T>(what: string, f: () => Promise<T | null>) => waitFor(what, f).catch((e: Error) => {
+      throw new Error(`${e.message}; output so far:\n${out}`);
     });
     try {
       const h0 = await until("node 0", () => health(base));
@@ -67,6 +76,9 @@ describeRedis("serve --instances", () => {
       expect(await p.exited).toBe(0);
       expect(await health(base)).toBeNull();
       expect(await health(base + 1)).toBeNull();
+      await drained;
+      expect(out).toContain(`node 1: port ${base + 1}`);
+      expect(out).toMatch(/node 1 \(port \d+\) exited \(SIGKILL\); restarting/);
     } finally {
       p.kill("SIGKILL");
     }

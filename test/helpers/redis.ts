@@ -9,10 +9,10 @@
  */
 import { describe, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { freePort, freePorts } from "./ports.ts";
 
 const live = new Set<Subprocess>();
 process.on("exit", () => {
@@ -42,18 +42,6 @@ export function describeRedis(name: string, fn: () => void): void {
   }
   console.warn(`\n⚠️  SKIPPING Redis tests '${name}': ${why}. Set LIMITRATE_REQUIRE_REDIS=1 to make this a failure.\n`);
   describe.skip(name, fn);
-}
-
-/** A free TCP port on 127.0.0.1 (free at the time of asking). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function cli(port: number, ...args: string[]): Promise<string> {
@@ -154,9 +142,9 @@ export interface TestCluster {
 export async function startRedisCluster(): Promise<TestCluster> {
   const ports: number[] = [];
   while (ports.length < 3) {
-    const p = await freePort();
-    // The cluster bus listens on port + 10000: it must be free and a valid port too.
-    if (p + 10000 < 65536 && !ports.includes(p)) ports.push(p);
+    // The cluster bus listens on port + 10000: it must be free too.
+    const p = await freePorts([0, 10_000]);
+    if (!ports.includes(p)) ports.push(p);
   }
   const servers = ports.map(
     (p) => new ServerProc(p, ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000"]),

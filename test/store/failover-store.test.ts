@@ -13,7 +13,8 @@ import { MemoryStore } from "../../src/store/memory-store.ts";
 import { connectRedis } from "../../src/store/redis-client.ts";
 import { RedisStore } from "../../src/store/redis-store.ts";
 import type { LimiterRef, Store } from "../../src/store/store.ts";
-import { describeRedis, freePort, startRedis, type TestRedis } from "../helpers/redis.ts";
+import { freePort } from "../helpers/ports.ts";
+import { describeRedis, startRedis, type TestRedis } from "../helpers/redis.ts";
 import { cost } from "./contract.ts";
 
 const TIMEOUT_MS = 150;
