@@ -42,10 +42,15 @@ export async function runServe(o: ServeCliOptions): Promise<void> {
   }
   process.stdout.write(banner(gw.url, config, path) + "\n");
   if (path !== null) watchConfig(path, gw, o.watch === true);
-  onShutdown(async () => {
-    await gw.stop();
-    await mock?.stop();
-  });
+  // LIMITRATE_NODE is set by the `--instances` supervisor for each node it starts.
+  const isNode = process.env.LIMITRATE_NODE !== undefined;
+  onShutdown(
+    async () => {
+      await gw.stop();
+      await mock?.stop();
+    },
+    { followParent: isNode },
+  );
 }
 
 /**

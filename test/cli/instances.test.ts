@@ -1,6 +1,6 @@
 // serve --instances N: N nodes on consecutive ports over one Redis; a crashed node is restarted; SIGTERM stops all.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePorts } from "../helpers/ports.ts";
@@ -14,6 +14,21 @@ async function health(port: number): Promise<{ pid: number; store: { kind: strin
     return r.ok ? await r.json() : null;
   } catch {
     return null;
+  }
+}
+
+/** A process that exited but was not reaped yet (a zombie: its parent died, init has not waited) counts as gone. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state …"
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return true; // no /proc: signal 0 reached it
   }
 }
 
@@ -43,7 +58,8 @@ describeRedis("serve --instances", () => {
     expect(await new Response(p.stderr).text()).toContain("--instances needs a Redis store");
   });
 
-  test("two nodes share one Redis; a killed node comes back; SIGTERM stops both and exits 0", async () => {
+  /** A supervisor of two nodes; `until` shows its and its nodes' output when a step times out. */
+  async function startTwo() {
     const dir = mkdtempSync(join(tmpdir(), "limitrate-inst-"));
     const base = await freePorts([0, 1]);
     const p = Bun.spawn([process.execPath, BIN, "serve", "--instances", "2", "--port", String(base), "--redis", redis.url], {
@@ -52,18 +68,36 @@ describeRedis("serve --instances", () => {
       stdout: "pipe",
       stderr: "pipe",
     });
-    // The supervisor's and nodes' output, shown when a step times out.
     let out = "";
     const drain = async (s: ReadableStream<Uint8Array>) => {
       for await (const chunk of s) out += new TextDecoder().decode(chunk);
     };
     const drained = Promise.all([drain(p.stdout), drain(p.stderr)]);
-    const until = <T>(what: string, f: () => Promise<T | null>) => waitFor(what, f).catch((e: Error) => {
-      throw new Error(`${e.message}; output so far:\n${out}`);
-    });
+    const until = <T>(what: string, f: () => Promise<T | null>) =>
+      waitFor(what, f).catch((e: Error) => {
+        throw new Error(`${e.message}; output so far:\n${out}`);
+      });
+    const pids: number[] = [];
+    return {
+      p,
+      base,
+      until,
+      /** Node pids seen, killed at the end whatever happened. */
+      pids,
+      output: async () => (await drained, out),
+      kill: () => {
+        p.kill("SIGKILL");
+        for (const pid of pids) alive(pid) && process.kill(pid, "SIGKILL");
+      },
+    };
+  }
+
+  test("two nodes share one Redis; a killed node comes back; SIGTERM stops both and exits 0", async () => {
+    const { p, base, until, pids, output, kill } = await startTwo();
     try {
       const h0 = await until("node 0", () => health(base));
       const h1 = await until("node 1", () => health(base + 1));
+      pids.push(h0.pid, h1.pid);
       expect(h0.store.kind).toBe("redis");
       expect(h1.pid).not.toBe(h0.pid);
       process.kill(h1.pid, "SIGKILL");
@@ -71,16 +105,35 @@ describeRedis("serve --instances", () => {
         const h = await health(base + 1);
         return h && h.pid !== h1.pid ? h : null;
       });
+      pids.push(back.pid);
       expect(back.store.kind).toBe("redis");
       p.kill("SIGTERM");
       expect(await p.exited).toBe(0);
       expect(await health(base)).toBeNull();
       expect(await health(base + 1)).toBeNull();
-      await drained;
+      const out = await output();
       expect(out).toContain(`node 1: port ${base + 1}`);
       expect(out).toMatch(/node 1 \(port \d+\) exited \(SIGKILL\); restarting/);
     } finally {
+      kill();
+    }
+  });
+
+  test("a supervisor killed outright (no signal reaches its nodes) does not leave them running", async () => {
+    const { p, base, until, pids, output, kill } = await startTwo();
+    try {
+      const h0 = await until("node 0", () => health(base));
+      const h1 = await until("node 1", () => health(base + 1));
+      pids.push(h0.pid, h1.pid);
       p.kill("SIGKILL");
+      await p.exited;
+      // Nodes look for their parent once a second, then stop as on SIGTERM.
+      await until("both nodes gone", async () => (pids.some(alive) ? null : true));
+      expect(await health(base)).toBeNull();
+      expect(await health(base + 1)).toBeNull();
+      expect(await output()).toContain("supervisor gone, shutting down");
+    } finally {
+      kill();
     }
   });
 });
