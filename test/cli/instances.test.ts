@@ -78,10 +78,17 @@ describeRedis("serve --instances", () => {
         throw new Error(`${e.message}; output so far:\n${out}`);
       });
     const pids: number[] = [];
+    const bothUp = async () => {
+      const h0 = await until("node 0", () => health(base));
+      const h1 = await until("node 1", () => health(base + 1));
+      pids.push(h0.pid, h1.pid);
+      return [h0, h1] as const;
+    };
     return {
       p,
       base,
       until,
+      bothUp,
       /** Node pids seen, killed at the end whatever happened. */
       pids,
       output: async () => (await drained, out),
@@ -93,11 +100,9 @@ describeRedis("serve --instances", () => {
   }
 
   test("two nodes share one Redis; a killed node comes back; SIGTERM stops both and exits 0", async () => {
-    const { p, base, until, pids, output, kill } = await startTwo();
+    const { p, base, until, bothUp, pids, output, kill } = await startTwo();
     try {
-      const h0 = await until("node 0", () => health(base));
-      const h1 = await until("node 1", () => health(base + 1));
-      pids.push(h0.pid, h1.pid);
+      const [h0, h1] = await bothUp();
       expect(h0.store.kind).toBe("redis");
       expect(h1.pid).not.toBe(h0.pid);
       process.kill(h1.pid, "SIGKILL");
@@ -120,11 +125,9 @@ describeRedis("serve --instances", () => {
   });
 
   test("a supervisor killed outright (no signal reaches its nodes) does not leave them running", async () => {
-    const { p, base, until, pids, output, kill } = await startTwo();
+    const { p, base, until, bothUp, pids, output, kill } = await startTwo();
     try {
-      const h0 = await until("node 0", () => health(base));
-      const h1 = await until("node 1", () => health(base + 1));
-      pids.push(h0.pid, h1.pid);
+      const [h0, h1] = await bothUp();
       p.kill("SIGKILL");
       await p.exited;
       // Nodes look for their parent once a second, then stop as on SIGTERM.
