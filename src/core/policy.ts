@@ -165,7 +165,6 @@ export function commit(state: LimiterState, policy: Policy, cost: Cost, now: num
   return { segments, paced };
 }
 
-
 /** All-or-nothing decision over several limiters. */
 export function decide(items: readonly ItemInput[], now: number, horizonMs: number): Decision {
   let waitMs = 0;
@@ -237,7 +236,6 @@ function statusOf(state: LimiterState, policy: Policy, now: number): readonly Wi
   }
   return out;
 }
-
 
 /**
  * Earliest time (ms from now) at which `ahead` (the summed cost of requests

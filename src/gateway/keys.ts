@@ -251,15 +251,16 @@ export class KeySlots {
    */
   async take(signal: AbortSignal): Promise<() => void> {
     const local = await this.takeLocal(signal);
-    if (!this.leases?.active) return local;
+    const leases = this.leases;
+    if (leases === null) return local;
     // The node's slot is taken; now one across the nodes (asked again while all are busy elsewhere).
     try {
       for (;;) {
-        const got = await this.leases.take();
+        const got = await leases.take();
         if ("id" in got) {
           const id = got.id;
           return once(() => {
-            this.leases!.drop(id);
+            leases.drop(id);
             local();
           });
         }

@@ -10,7 +10,7 @@ import type { HeaderRecord } from "./headers.ts";
 import { UpstreamAnswer } from "./upstream-answer.ts";
 
 export interface UpstreamClient {
-  /** "http1" or "fetch", for stats and logs. */
+  /** Which client was chosen ("http1": the pool), as tests check. */
   readonly kind: "http1" | "fetch";
   post(path: string, headers: HeaderRecord, body: string, attempt: Attempt): Promise<UpstreamAnswer>;
 }

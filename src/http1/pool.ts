@@ -14,7 +14,7 @@
  * others stream, with backpressure (the socket pauses while the reader lags).
  */
 import type { Socket, SocketHandler } from "bun";
-import { ProtocolError, ResponseParser, type ResponseHead, type ResponseSink } from "./response-parser.ts";
+import { ResponseParser, type ResponseHead, type ResponseSink } from "./response-parser.ts";
 
 /** Lets the caller abort a request: the pool sets `onAbort` while the request (or its body) is in flight. */
 export interface AbortHook {

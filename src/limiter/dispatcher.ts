@@ -158,6 +158,8 @@ export class Dispatcher {
   private readonly queue = new FairQueue<Waiter>();
   private aheadCost: Cost = ZERO_COST;
   private inFlight = 0;
+  /** Heads whose slot is held while the store decides (counted in inFlight, not yet sent). */
+  private deciding = 0;
   /** Slot claimed, send time not yet reached. */
   private readonly claimedSet = new Set<Waiter>();
   private pumping = false;
@@ -220,7 +222,7 @@ export class Dispatcher {
   admit(req: AdmitRequest): Promise<Permit> {
     if (this.closed) return Promise.reject(errors.shuttingDown());
     const now = this.opts.clock.now();
-    const { maxWaitMs, store } = this.opts;
+    const { store } = this.opts;
     // Fast path: nobody waiting, a slot free, an in-process store that decides synchronously.
     // (It does not ask whether the client is still there: reading a request's signal costs,
     // and a client gone before its first turn is caught by its upstream attempt's watch.)
@@ -524,9 +526,6 @@ export class Dispatcher {
     // At most half an interval, even if the clock stepped back since the last send.
     return Math.min(gap * SPACED_MIN_GAP, this.lastSend + gap * SPACED_MIN_GAP - this.opts.clock.now());
   }
-
-  /** Heads whose slot is held while the store decides (counted in inFlight, not yet sent). */
-  private deciding = 0;
 
   /**
    * The store's decision for the head, after its shared lease when leasing;

@@ -25,11 +25,6 @@ export class LeaseBook {
     private readonly ttlMs = DEFAULT_LEASE_TTL_MS,
   ) {}
 
-  /** Whether there is anything to lease (a shared store and at least one cap). */
-  get active(): boolean {
-    return this.store.takeLease !== undefined && this.caps().length > 0;
-  }
-
   /** One lease under every cap, or when to ask again. Rejects when the store fails (its on_failure rule). */
   async take(): Promise<LeaseTake> {
     const id = `${this.prefix}:${++this.seq}`;

@@ -127,7 +127,7 @@ describeRedis("serve --instances", () => {
   test("a supervisor killed outright (no signal reaches its nodes) does not leave them running", async () => {
     const { p, base, until, bothUp, pids, output, kill } = await startTwo();
     try {
-      const [h0, h1] = await bothUp();
+      await bothUp();
       p.kill("SIGKILL");
       await p.exited;
       // Nodes look for their parent once a second, then stop as on SIGTERM.

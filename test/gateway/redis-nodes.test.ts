@@ -1,6 +1,6 @@
 // Several gateway nodes sharing one Redis: one global budget per key and per provider, and Redis outages.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { startMockUpstream, type RunningMock } from "../../src/mock/mock-upstream.ts";
+import { startMockUpstream } from "../../src/mock/mock-upstream.ts";
 import type { RunningGateway } from "../../src/gateway/server.ts";
 import { chat, gateway, post, provider } from "../helpers/gateway.ts";
 import { describeRedis, startRedis, startRedisCluster, type TestCluster, type TestRedis } from "../helpers/redis.ts";

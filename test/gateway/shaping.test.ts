@@ -3,7 +3,7 @@
 import { afterEach, expect, test } from "bun:test";
 import type { RunningGateway } from "../../src/gateway/server.ts";
 import { chat, gateway, post, provider } from "../helpers/gateway.ts";
-import { okJson, scriptedUpstream, type ScriptedUpstream } from "../helpers/upstream.ts";
+import { okJson, scriptedUpstream } from "../helpers/upstream.ts";
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
