@@ -3,15 +3,8 @@
 // "how late" loosely; only "not before" is tight.
 import { expect, test } from "bun:test";
 import { AttemptWatch } from "../../src/gateway/attempt-watch.ts";
-
-const sleep = (ms: number) => Bun.sleep(ms);
-
-/** Waits until `ok()` holds (polling), at most `ms`; returns whether it did. */
-async function until(ok: () => boolean, ms = 3000): Promise<boolean> {
-  const end = performance.now() + ms;
-  while (!ok() && performance.now() < end) await sleep(2);
-  return ok();
-}
+import { FakeClock } from "../helpers/fake-clock.ts";
+import { until } from "../helpers/wait.ts";
 
 test("an attempt still waiting at its deadline is aborted and marked timed out, within a tick", async () => {
   const watch = new AttemptWatch(50); // tick 5 ms
@@ -28,22 +21,25 @@ test("an attempt still waiting at its deadline is aborted and marked timed out, 
 });
 
 test("attempts time out oldest first; one that ended in between is left alone", async () => {
-  const watch = new AttemptWatch(60);
+  // Deadlines on a fake clock (the ticks are real): the order follows from state, not from timers.
+  const clock = new FakeClock();
+  const watch = new AttemptWatch(60, clock);
   const client = new AbortController();
   const first = watch.start(client);
-  await sleep(20);
+  clock.advance(20);
   const middle = watch.start(client);
-  await sleep(20);
+  clock.advance(20);
   const last = watch.start(client);
   watch.end(middle);
   expect(watch.size).toBe(2);
-  const abortedAt = new Map<string, number>();
-  for (const [name, a] of [["first", first], ["last", last]] as const) {
-    a.signal.addEventListener("abort", () => abortedAt.set(name, performance.now()), { once: true });
-  }
-  expect(await until(() => abortedAt.size === 2)).toBe(true);
-  expect(first.timedOut && last.timedOut).toBe(true);
-  expect(abortedAt.get("first")!).toBeLessThanOrEqual(abortedAt.get("last")!);
+  clock.advance(21); // past the first's deadline only
+  expect(await until(() => first.signal.aborted)).toBe(true);
+  expect(first.timedOut).toBe(true);
+  expect(last.signal.aborted).toBe(false);
+  expect(watch.size).toBe(1);
+  clock.advance(40); // past the last's too
+  expect(await until(() => last.signal.aborted)).toBe(true);
+  expect(last.timedOut).toBe(true);
   expect(middle.timedOut).toBe(false);
   expect(middle.signal.aborted).toBe(false);
 });
@@ -75,18 +71,22 @@ test("a client that leaves after a tick aborts the attempt at once, and still do
 });
 
 test("an attempt that ends in time is never aborted, and the timer stops once idle", async () => {
-  const watch = new AttemptWatch(50);
+  const clock = new FakeClock();
+  const watch = new AttemptWatch(50, clock);
   const client = new AbortController();
   const a = watch.start(client);
   expect(watch.ticking).toBe(true);
   watch.end(a);
   watch.end(a); // twice is harmless
   expect(watch.size).toBe(0);
-  expect(await until(() => !watch.ticking)).toBe(true);
-  await sleep(60); // past its deadline
-  expect(a.signal.aborted).toBe(false);
-  // And it starts again with the next attempt.
+  // Another attempt keeps the timer ticking past a's deadline: b times out, a (ended) does not.
   const b = watch.start(client);
+  clock.advance(60);
+  expect(await until(() => b.signal.aborted)).toBe(true);
+  expect(a.signal.aborted).toBe(false);
+  expect(await until(() => !watch.ticking)).toBe(true);
+  // And it starts again with the next attempt.
+  const c = watch.start(client);
   expect(watch.ticking).toBe(true);
-  watch.end(b);
+  watch.end(c);
 });

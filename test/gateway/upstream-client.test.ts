@@ -3,7 +3,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
 import { proxied, upstreamClient } from "../../src/gateway/upstream-client.ts";
 import { chat, gateway, post, provider } from "../helpers/gateway.ts";
-import { deadPort, okJson, scriptedUpstream, type Handler } from "../helpers/upstream.ts";
+import { freePort } from "../helpers/ports.ts";
+import { okJson, scriptedUpstream, type Handler } from "../helpers/upstream.ts";
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -53,13 +54,17 @@ for (const client of ["auto", "fetch"] as const) {
     });
 
     test("an SSE stream arrives event by event", async () => {
+      // The upstream sends its first event, then holds the rest until the client has read that one:
+      // a gateway that buffered the stream would never hand the first event on.
+      let more!: () => void;
+      const held = new Promise<void>((r) => (more = r));
       const { gw } = via(client, () => {
         const enc = new TextEncoder();
         let i = 0;
         const body = new ReadableStream<Uint8Array>({
           async pull(c) {
             if (i === 3) return c.close();
-            await Bun.sleep(20);
+            if (i === 1) await held;
             c.enqueue(enc.encode(`data: {"n":${i++}}\n\n`));
           },
         });
@@ -67,7 +72,25 @@ for (const client of ["auto", "fetch"] as const) {
       });
       const res = await post(`${gw.url}/v1/chat/completions`, chat("gpt-4o-mini", { stream: true }));
       expect(res.headers.get("content-type")).toContain("text/event-stream");
-      expect(await res.text()).toBe('data: {"n":0}\n\ndata: {"n":1}\n\ndata: {"n":2}\n\n');
+      const reader = res.body!.getReader();
+      const dec = new TextDecoder();
+      let first = "";
+      const timeout = setTimeout(() => void reader.cancel(), 5000); // a buffered stream ends the read empty
+      while (!first.endsWith("\n\n")) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        first += dec.decode(value, { stream: true });
+      }
+      clearTimeout(timeout);
+      expect(first).toBe('data: {"n":0}\n\n');
+      more();
+      let rest = "";
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        rest += dec.decode(value, { stream: true });
+      }
+      expect(rest).toBe('data: {"n":1}\n\ndata: {"n":2}\n\n');
     });
 
     test("an upstream that compresses anyway: the client still reads the JSON it was sent", async () => {
@@ -80,7 +103,7 @@ for (const client of ["auto", "fetch"] as const) {
     });
 
     test("dead upstream → 502, slow upstream → 504", async () => {
-      const dead = gateway({ providers: [provider("up", `http://127.0.0.1:${deadPort()}/v1`, { upstream_client: client, rate_limit: { retry_upstream_429: false } })] });
+      const dead = gateway({ providers: [provider("up", `http://127.0.0.1:${await freePort()}/v1`, { upstream_client: client, rate_limit: { retry_upstream_429: false } })] });
       cleanup.push(() => dead.stop());
       const r1 = await post(`${dead.url}/v1/chat/completions`, chat());
       expect(r1.status).toBe(502);

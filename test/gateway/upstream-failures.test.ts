@@ -2,7 +2,9 @@
 import { afterEach, expect, test } from "bun:test";
 import type { RunningGateway } from "../../src/gateway/server.ts";
 import { chat, gateway, post, provider } from "../helpers/gateway.ts";
-import { deadPort, okJson, scriptedUpstream, type ScriptedUpstream } from "../helpers/upstream.ts";
+import { freePort } from "../helpers/ports.ts";
+import { okJson, scriptedUpstream, type ScriptedUpstream } from "../helpers/upstream.ts";
+import { until } from "../helpers/wait.ts";
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -18,7 +20,7 @@ function setup(up: ScriptedUpstream | string, rate_limit: Record<string, unknown
 }
 
 test("dead upstream → 502 without the provider key in the body", async () => {
-  const gw = setup(`http://127.0.0.1:${deadPort()}/v1`, { retry_upstream_429: false });
+  const gw = setup(`http://127.0.0.1:${await freePort()}/v1`, { retry_upstream_429: false }); // nothing listens there
   const res = await post(`${gw.url}/v1/chat/completions`, chat());
   expect(res.status).toBe(502);
   const text = await res.text();
@@ -40,34 +42,37 @@ test("slow upstream → 504 after timeout_seconds", async () => {
 });
 
 test("a client that leaves while the upstream is still thinking aborts the upstream request, early or late", async () => {
-  const abortedAfter: number[] = [];
-  const up = scriptedUpstream(async (req) => {
-    const t0 = performance.now();
+  // When the upstream saw each request's abort, by the upstream's request number (same process, same clock).
+  const abortedAt = new Map<number, number>();
+  const up = scriptedUpstream(async (req, _body, n) => {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 5000);
-      req.signal.addEventListener("abort", () => {
+      const aborted = () => {
         clearTimeout(timer);
-        abortedAfter.push(performance.now() - t0);
+        abortedAt.set(n, performance.now());
         resolve();
-      }, { once: true });
+      };
+      if (req.signal.aborted) aborted();
+      else req.signal.addEventListener("abort", aborted, { once: true });
     });
     return okJson();
   });
   const gw = setup(up, {}, { timeout_seconds: 30 });
-  // Early: gone within a few ms (before the gateway listens for it); late: gone after 400 ms.
-  for (const leaveAfterMs of [5, 400]) {
+  // Early: gone as soon as the upstream has it (most likely before the gateway listens for the client,
+  // whose leaving is then noticed at the watch's next tick); late: gone 400 ms later (heard at once).
+  for (const [n, stayMs] of [[1, 0], [2, 400]] as const) {
     const ctl = new AbortController();
     const pending = fetch(`${gw.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(chat()), signal: ctl.signal }).catch(() => null);
-    await Bun.sleep(leaveAfterMs);
+    expect(await until(() => up.requests.length === n)).toBe(true);
+    if (stayMs > 0) await Bun.sleep(stayMs);
+    const leftAt = performance.now();
     ctl.abort();
     expect(await pending).toBeNull();
+    // Far below the upstream's 5 s hold; cause before effect.
+    expect(await until(() => abortedAt.has(n), 4000)).toBe(true);
+    expect(abortedAt.get(n)!).toBeGreaterThanOrEqual(leftAt);
+    expect(abortedAt.get(n)! - leftAt).toBeLessThan(2000);
   }
-  for (let i = 0; i < 150 && abortedAfter.length < 2; i++) await Bun.sleep(20);
-  expect(abortedAfter).toHaveLength(2);
-  // Early: noticed at the watch's next tick (100 ms); late: at once. Loose bounds: both far below the 5 s hold.
-  expect(abortedAfter[0]!).toBeLessThan(2000);
-  expect(abortedAfter[1]!).toBeGreaterThanOrEqual(350);
-  expect(abortedAfter[1]!).toBeLessThan(2000);
 });
 
 test("upstream 429 with Retry-After is retried after that delay, then succeeds", async () => {

@@ -63,11 +63,3 @@ export function okJson(model = "gpt-4o-mini"): Response {
     usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
   });
 }
-
-/** A free TCP port with nothing listening (for "dead upstream"). */
-export function deadPort(): number {
-  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
-  const port = s.port!;
-  s.stop(true);
-  return port;
-}

@@ -4,6 +4,8 @@ import { afterEach, expect, test } from "bun:test";
 import type { Socket, TCPSocketListener } from "bun";
 import { BUFFER_BYTES, Http1Pool, type AbortHook, type Http1Response } from "../../src/http1/pool.ts";
 import { ProtocolError } from "../../src/http1/response-parser.ts";
+import { freePort } from "../helpers/ports.ts";
+import { until } from "../helpers/wait.ts";
 
 interface Conn {
   id: number;
@@ -96,12 +98,6 @@ function hook(): AbortHook & { abort(): void } {
   return h;
 }
 
-async function until(ok: () => boolean, ms = 3000): Promise<boolean> {
-  const end = performance.now() + ms;
-  while (!ok() && performance.now() < end) await Bun.sleep(2);
-  return ok();
-}
-
 test("sends the request as given and reuses one connection for requests one after another", async () => {
   const { srv, pool } = setup((s, n) => s.write(ok(`{"n":${n}}`, "x-a: 1\r\nX-A: 2\r\n")));
   const body = JSON.stringify({ model: "m", messages: [{ role: "user", content: "héllo ✓" }] });
@@ -162,15 +158,13 @@ test("a long answer and a chunked stream come as streams; the first event arrive
   expect(await until(() => pool.size.idle === 1)).toBe(true); // back in the pool once the stream ended
 });
 
-test("a body that runs to the close is read to the close; the connection is not kept", async () => {
-  const { srv, pool } = setup((s) => {
+test("a body that runs to the close is read to the close", async () => {
+  const { pool } = setup((s) => {
     s.write("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\npart one, ");
     setTimeout(() => s.end("part two"), 20);
   });
   const r = await pool.post("/", {}, "", null);
   expect(await text(r)).toBe("part one, part two");
-  await pool.post("/", {}, "", null).then(text);
-  expect(srv.connections).toBe(2);
 });
 
 test("a reused connection the server closed as we wrote is retried once on a new one", async () => {
@@ -208,9 +202,7 @@ test("an answer cut short fails; garbage fails as a ProtocolError; neither conne
 });
 
 test("a refused connection fails with ECONNREFUSED", async () => {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
+  const port = await freePort(); // outside the ephemeral range: no other connection takes it meanwhile
   const pool = new Http1Pool("127.0.0.1", port, `127.0.0.1:${port}`, { maxSockets: 4, idleSeconds: 4 });
   const err = await pool.post("/", {}, "", null).then(() => null, (e: unknown) => e);
   expect((err as { code?: string }).code).toBe("ECONNREFUSED");
@@ -266,8 +258,8 @@ test("at most maxSockets connections; requests beyond wait their turn and all co
   const timer = setInterval(() => {
     while (held.length) held.shift()!.write(ok("{}"));
   }, 5);
+  cleanup.push(() => clearInterval(timer));
   expect(await Promise.all(all)).toEqual(["{}", "{}", "{}", "{}", "{}"]);
-  clearInterval(timer);
   expect(srv.maxOpen).toBe(2);
   expect(srv.connections).toBe(2);
 });
@@ -323,6 +315,6 @@ test("idle connections are closed after idleSeconds (Bun times sockets in 4 s st
   const { srv, pool } = setup((s) => s.write(ok("{}")), { idleSeconds: 1 });
   await pool.post("/", {}, "", null).then(text);
   expect(pool.size.idle).toBe(1);
-  expect(await until(() => srv.open === 0, 9000)).toBe(true);
+  expect(await until(() => srv.open === 0, 12_000)).toBe(true); // 4–8 s, with room for a busy machine
   expect(pool.size).toEqual({ open: 0, idle: 0, waiting: 0 });
-}, 15_000);
+}, 20_000);
